@@ -1,0 +1,1 @@
+"""Carenotes server: gRPC adapters over plain domain modules."""

@@ -1,0 +1,1 @@
+"""Framework-free domain logic: no gRPC, no SQL, no Dramatiq in here."""

@@ -1,0 +1,1 @@
+"""Extractors: turn a note's text into ExtractedSteps (rules offline, or an LLM)."""
