@@ -1,0 +1,1 @@
+"""Gold corpus and scorer for the offline rules extractor."""
