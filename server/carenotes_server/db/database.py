@@ -1,0 +1,126 @@
+"""Engines, transactions and the bridge from asyncio to the (synchronous) unit of work.
+
+The service layer is written once, synchronously, against a Session; the gRPC server
+runs it on a bounded thread pool and Dramatiq workers call it directly. One URL serves
+both. SQLite (embedded) gets WAL so the server and its worker threads share the file,
+and write transactions start with BEGIN IMMEDIATE so two writers queue on the lock
+instead of failing when one upgrades from reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from carenotes_server.domain.errors import Unavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_engines(url: str, *, pool_size: int = 16) -> tuple[Engine, Engine]:
+    """(read engine, write engine). Identical for PostgreSQL."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+    return engine, engine
+
+
+class Database:
+    """Transactions for the service layer, and an executor to reach them from asyncio."""
+
+    def __init__(self, url: str, *, threads: int = 16) -> None:
+        self.url = url
+        self.read_engine, self.write_engine = make_engines(url, pool_size=threads)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back on any exception."""
+        with _unavailable_on_disconnect(), self._write_sessions.begin() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with _unavailable_on_disconnect(), self._read_sessions.begin() as session:
+            yield session
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Runs blocking database work on the bounded pool, never on the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def dispose(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
+
+
+@contextlib.contextmanager
+def _unavailable_on_disconnect() -> Iterator[None]:
+    """A lost database connection is UNAVAILABLE to callers (retryable), not INTERNAL."""
+    try:
+        yield
+    except OperationalError as exc:
+        if exc.connection_invalidated or _is_connection_error(exc):
+            raise Unavailable("the database is unavailable; retry shortly") from exc
+        raise
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise Unavailable("the database is unavailable; retry shortly") from exc
+        raise
+
+
+def _is_connection_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return any(
+        s in text
+        for s in ("connection", "server closed", "terminating", "could not connect", "shutdown")
+    )
