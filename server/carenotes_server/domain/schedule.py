@@ -104,8 +104,9 @@ def expand(
     Always pass the same anchor for a plan item: the whole series derives from it.
 
     Bounded course (occurrences > 0): every remaining slot up to sequence occurrences - 1,
-    whatever horizon_end says. Ongoing plan: the slots with due_at < horizon_end, which
-    is then required. As-needed items: no slots.
+    whatever horizon_end says (occurrences, not duration_days, sets its length).
+    Ongoing plan: the slots with due_at < horizon_end, which is then required.
+    As-needed items: no slots.
 
     Top-ups: pass the last slot already generated as after_sequence=slot.sequence and
     resume_after=slot.due_at; the result continues with sequence slot.sequence + 1 and
@@ -292,14 +293,19 @@ def _instants_by_day(
 
 def _check_expandable(schedule: Schedule) -> None:
     # validate_steps rejects these already; refuse rather than guess if one slips through.
+    counts = (
+        schedule.times_per_day,
+        schedule.every_hours,
+        schedule.every_days,
+        schedule.occurrences,
+        schedule.start_in_days,
+    )
+    if min(counts) < 0:
+        raise ValueError("schedule fields must not be negative")
     if schedule.every_hours and schedule.times_per_day:
         raise ValueError("set times_per_day or every_hours, not both")
     if schedule.every_hours and schedule.every_days > 1:
         raise ValueError("every_hours cannot be combined with every_days > 1")
-    if schedule.every_hours < 0 or schedule.every_days < 0 or schedule.start_in_days < 0:
-        raise ValueError("schedule fields must not be negative")
-    if schedule.occurrences < 0:
-        raise ValueError("occurrences must not be negative")
 
 
 def _local_midnight_after(instant: datetime, tz: ZoneInfo) -> datetime:
