@@ -1,0 +1,152 @@
+"""Extractor backed by any OpenAI-compatible chat completions endpoint, with json_schema output.
+
+The openai SDK is an optional extra ("carenotes[openai]"), imported only when this
+extractor is built, so the rest of the package works without it. Retries (408, 409,
+429, 5xx, timeouts, connection errors, honouring Retry-After) are the SDK's; once they
+are exhausted the failure is a TransientExtractionError. Other 4xx, refusals, truncated
+or empty answers and answers that fail parse_llm_answer are ExtractionErrors. Neither
+the note nor the answer is ever logged or put into an error message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from typing import TYPE_CHECKING, Final
+
+from carenotes_server.domain.steps import ExtractedSteps
+from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
+from carenotes_server.extraction.llm_schema import ANSWER_JSON_SCHEMA, parse_llm_answer
+from carenotes_server.extraction.prompt import SYSTEM_INSTRUCTION, frame_note
+from carenotes_server.extraction.sanitize import SplitNote, split_untrusted
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from openai import OpenAI
+    from openai.types.chat import ChatCompletion
+    from openai.types.shared_params import ResponseFormatJSONSchema
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_STATUS_CODES: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def _import_openai() -> ModuleType:
+    try:
+        return importlib.import_module("openai")
+    except ImportError as error:
+        raise ImportError(
+            "OpenAICompatExtractor needs the openai package: install carenotes[openai]"
+        ) from error
+
+
+def _response_format() -> ResponseFormatJSONSchema:
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "carenotes_steps", "strict": True, "schema": ANSWER_JSON_SCHEMA},
+    }
+
+
+class OpenAICompatExtractor:
+    """Thread-safe: one openai.OpenAI client (one connection pool) shared by every call."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout_seconds: float = 20.0,
+        max_retries: int = 2,
+    ) -> None:
+        if timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+        if max_retries < 0:
+            raise ValueError("max_retries must not be negative")
+        self._openai = _import_openai()
+        self._model = model
+        self._client: OpenAI = self._openai.OpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout_seconds, max_retries=max_retries
+        )
+
+    @property
+    def name(self) -> str:
+        return "openai"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def extract(self, note: str) -> ExtractedSteps:
+        split = split_untrusted(note)
+        if not split.clinical:
+            return ExtractedSteps()
+        started = time.monotonic()
+        try:
+            steps = parse_llm_answer(self._answer_text(split), split)
+        except ExtractionError as error:
+            logger.warning(
+                "openai extraction failed",
+                extra={
+                    "model": self._model,
+                    "reason": str(error),
+                    "transient": isinstance(error, TransientExtractionError),
+                },
+            )
+            raise
+        logger.info(
+            "openai extraction done",
+            extra={"model": self._model, "seconds": round(time.monotonic() - started, 3)},
+        )
+        return steps
+
+    def _answer_text(self, split: SplitNote) -> str:
+        sdk = self._openai
+        # `from None` everywhere: SDK exception messages may embed response bodies, and
+        # a chained cause would be printed with any logged traceback.
+        try:
+            completion: ChatCompletion = self._client.chat.completions.create(
+                model=self._model,
+                messages=[
+                    {"role": "system", "content": SYSTEM_INSTRUCTION},
+                    {"role": "user", "content": frame_note(split)},
+                ],
+                response_format=_response_format(),
+                temperature=0,
+                n=1,
+            )
+        except sdk.APIConnectionError as error:  # APITimeoutError is a subclass
+            raise TransientExtractionError(
+                f"openai endpoint could not be reached ({type(error).__name__}) after retries"
+            ) from None
+        except sdk.APIStatusError as error:
+            code = error.status_code
+            if code in TRANSIENT_STATUS_CODES:
+                raise TransientExtractionError(
+                    f"openai endpoint is unavailable (HTTP {code}) after retries"
+                ) from None
+            raise ExtractionError(f"openai endpoint rejected the request (HTTP {code})") from None
+        except (sdk.APIResponseValidationError, ValueError):
+            raise ExtractionError(
+                "openai endpoint returned a response that could not be read"
+            ) from None
+        return _choice_text(completion)
+
+
+def _choice_text(completion: ChatCompletion) -> str:
+    if not completion.choices:
+        raise ExtractionError("openai endpoint returned no choice")
+    choice = completion.choices[0]
+    if choice.message.refusal:
+        raise ExtractionError("openai model refused to answer")
+    if choice.finish_reason != "stop":
+        reason = (
+            choice.finish_reason
+            if choice.finish_reason in {"length", "content_filter", "tool_calls", "function_call"}
+            else "unknown"
+        )
+        raise ExtractionError(f"openai model did not finish its answer ({reason})")
+    text = choice.message.content
+    if text is None or not text.strip():
+        raise ExtractionError("openai endpoint returned an empty answer")
+    return text
