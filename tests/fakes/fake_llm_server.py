@@ -266,7 +266,11 @@ class FakeLlmServer:
         self.stopping = threading.Event()
         self._server = _Server(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-llm-server", daemon=True
+            # A short poll interval keeps stop() (and so each test's teardown) fast.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="fake-llm-server",
+            daemon=True,
         )
 
     @property
