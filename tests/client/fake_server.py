@@ -28,10 +28,12 @@ StreamBehaviour = Callable[[Any, grpc.ServicerContext], Iterator[Message]]
 
 
 class _Router(grpc.GenericRpcHandler):  # type: ignore[misc, unused-ignore]
-    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler[Any, Any]]) -> None:
         self._handlers = handlers
 
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         return self._handlers.get(handler_call_details.method)
 
 
@@ -39,7 +41,7 @@ class FakeServer:
     """Register behaviours with on()/on_stream() by "Service/Method" name."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
         self.metadata: list[tuple[str, dict[str, str]]] = []
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
         self._server.add_generic_rpc_handlers((_Router(self._handlers),))
@@ -61,7 +63,8 @@ class FakeServer:
         )
 
     def _record(self, name: str, context: grpc.ServicerContext) -> None:
-        self.metadata.append((name, dict(context.invocation_metadata())))
+        text_only = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+        self.metadata.append((name, text_only))
 
     def on(self, name: str, behaviour: UnaryBehaviour) -> None:
         request_type, response_type = self._types(name)
@@ -154,8 +157,8 @@ class FakeAuth:
 
     def require(self, context: grpc.ServicerContext) -> str:
         """The caller's valid access token, or abort UNAUTHENTICATED."""
-        header = dict(context.invocation_metadata()).get("authorization", "")
-        token: str = header.removeprefix("Bearer ")
+        header = str(dict(context.invocation_metadata()).get("authorization", ""))
+        token = header.removeprefix("Bearer ")
         if token not in self.valid_access:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid or expired token")
         return token
