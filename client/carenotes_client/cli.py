@@ -451,7 +451,7 @@ def exit_code(error: CarenotesError) -> int:
     return EXIT_OTHER
 
 
-def report(error: CarenotesError, target: str, stderr: TextIO) -> None:
+def report(error: CarenotesError, target: str, stderr: TextIO, *, hint_login: bool) -> None:
     if error.code == grpc.StatusCode.UNAVAILABLE:
         print(f"error: cannot reach the server at {target}: {error.message}", file=stderr)
     else:
@@ -460,7 +460,7 @@ def report(error: CarenotesError, target: str, stderr: TextIO) -> None:
         print(f"  {violation.field}: {violation.description}", file=stderr)
     if error.retry_after is not None:
         print(f"  try again in {error.retry_after:g} s", file=stderr)
-    if error.code == grpc.StatusCode.UNAUTHENTICATED and "log in" in error.message:
+    if hint_login and error.code == grpc.StatusCode.UNAUTHENTICATED:
         print("  run: carenotes login --email EMAIL", file=stderr)
 
 
@@ -508,7 +508,9 @@ def main(
         print(f"error: {e}", file=stderr)
         return EXIT_INVALID
     except CarenotesError as e:
-        report(e, target, stderr)
+        # A refused login or password change needs no advice to log in.
+        hint_login = args.handler not in (cmd_login, cmd_password)
+        report(e, target, stderr, hint_login=hint_login)
         return exit_code(e)
     except OSError as e:  # e.g. --file that cannot be read
         print(f"error: {e.strerror}: {e.filename}", file=stderr)

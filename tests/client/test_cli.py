@@ -81,7 +81,7 @@ def test_wrong_password_exits_3(server: FakeServer, capsys: pytest.CaptureFixtur
     )
     assert code == 3
     assert out == ""
-    assert err.startswith("error: wrong email or password\n")
+    assert err == "error: wrong email or password\n"
 
 
 def test_whoami_human_and_json(
@@ -257,3 +257,31 @@ def test_bad_usage_exits_2(server: FakeServer, capsys: pytest.CaptureFixture[str
     assert run(capsys, "steps", "done")[0] == 2
     assert run(capsys, "no-such-command")[0] == 2
     assert run(capsys, "notes", "submit", "p1")[0] == 2  # no text given
+
+
+def test_doctors_all_walks_every_page(
+    signed_in_cli: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pages = {
+        "": care_pb2.ListDoctorsResponse(
+            doctors=[care_pb2.Doctor(id="d1", name="Dr Ada")], next_page_token="p2"
+        ),
+        "p2": care_pb2.ListDoctorsResponse(doctors=[care_pb2.Doctor(id="d22", name="Dr Bo")]),
+    }
+    filters: list[str] = []
+
+    def list_doctors(
+        request: care_pb2.ListDoctorsRequest, context: grpc.ServicerContext
+    ) -> Message:
+        filters.append(request.name_filter)
+        return pages[request.page_token]
+
+    signed_in_cli.on("CareService/ListDoctors", list_doctors)
+
+    code, out, _ = run(capsys, "doctors", "--filter", "dr", "--all")
+    assert code == 0
+    assert out.splitlines() == ["ID   NAME", "d1   Dr Ada", "d22  Dr Bo"]
+    assert filters == ["dr", "dr"]
+
+    code, out, _ = run(capsys, "doctors")
+    assert out.splitlines()[-1] == "(more: add --all)"
