@@ -1,4 +1,4 @@
-# ruff: noqa: E501
+# ruff: noqa: E501, C408
 """Doctor notes with gold actionable steps, written for the rules extractor.
 
 Same format as /work/shared/eval/dev_notes.py: checklist (one-time tasks, keyword lists),

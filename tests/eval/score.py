@@ -99,10 +99,10 @@ def schedule_matches(gold: Gold, pred: PredictedPlan) -> bool:
         return pred.as_needed
     if pred.as_needed:
         return False
-    if "tpd" in gold and pred.times_per_day != gold["tpd"]:
-        # A once-daily gold also accepts a schedule without times_per_day (e.g. weekly).
-        if not (gold["tpd"] == 1 and pred.times_per_day == 0):
-            return False
+    # A once-daily gold also accepts a schedule without times_per_day (e.g. weekly).
+    once_daily_alike = gold.get("tpd") == 1 and pred.times_per_day == 0
+    if "tpd" in gold and pred.times_per_day != gold["tpd"] and not once_daily_alike:
+        return False
     if (pred.every_days or 1) != gold.get("every_days", 1):
         return False
     if "occ" in gold and pred.occurrences not in accepted(gold["occ"]):
@@ -150,7 +150,7 @@ def score_note(note: Gold, steps: ExtractedSteps) -> Score:
             got = f" (got {plan[plan_pairs[gi]]})" if gi in plan_pairs else ""
             score.details.append(f"plan miss {gold['k'][0]}{got}")
 
-    gold_checklist = [dict(k=k) for k in note.get("checklist", [])]
+    gold_checklist = [{"k": k} for k in note.get("checklist", [])]
     check_pairs = pair_up(gold_checklist, checklist, lambda g, p: True)
     used_checklist = set(check_pairs.values())
     score.tp += len(check_pairs)

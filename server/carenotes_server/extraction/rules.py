@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from carenotes_server.domain.steps import (
@@ -33,9 +34,14 @@ from carenotes_server.extraction.sanitize import is_injection, split_untrusted
 
 _I = re.IGNORECASE
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # A general vocabulary of common medicines (generic and a few brand names); any other word
 # directly followed by a dose ("zolpidem 5 mg") is read as a drug name as well.
-DRUG_NAMES = frozenset(
+DRUG_NAMES = _words(
     """
     acetaminophen paracetamol ibuprofen naproxen aspirin celecoxib meloxicam diclofenac
     ketorolac indomethacin tramadol oxycodone hydrocodone morphine codeine fentanyl
@@ -79,7 +85,7 @@ DRUG_NAMES = frozenset(
     hydrocortisone triamcinolone tretinoin benzoyl adapalene calamine nicotine varenicline
     naltrexone disulfiram epinephrine glucagon phentermine orlistat saline
     rehydration electrolyte antibiotic antibiotics medication medications medicine pills
-    """.split()
+    """
 )
 DRUG_ALIASES = {
     "tylenol": "acetaminophen",
@@ -251,7 +257,7 @@ _SALT_WORDS = (
 )
 
 # Words that sit just before a dose but are not drug names.
-_NOT_A_NAME = frozenset(
+_NOT_A_NAME = _words(
     """take takes taking give given use using apply inject start started starting continue
     cont resume restart begin increase increased decrease decreased reduce reduced to of with
     then and or the a an by max maximum total up dose doses tab tabs tablet tablets cap caps
@@ -260,16 +266,17 @@ _NOT_A_NAME = frozenset(
     patient pt weight weighs level levels about over under than around approximately
     drink drinks walk walking minutes hours days weeks months liters glasses ice heat
     bp blood pressure sugar glucose a1c ldl hdl creatinine sodium potassium
-    """.split()
+    """
 )
 
 _STOP_VERB = re.compile(
-    r"\b(stop|discontinue|d/c|hold|cease|quit|come off|no longer take)\b(?!\s*(?:if|when|after|once))",
+    r"\b(stop|discontinue|d/c|hold|cease|quit|come off|no longer take)\b"
+    r"(?!\s*(?:if|when|after|once))",
     _I,
 )
 _STOP_TAIL = re.compile(
     r"\b(while|because|due|until|for|since|as|if|when|after|before|prior|and start|then|"
-    r"in view|given|pending)\b|[(\-–;]",
+    r"in view|given|pending)\b|[(\-\u2013;]",
     _I,
 )
 _WARNING = re.compile(
@@ -306,6 +313,9 @@ class Frequency:
     counted: bool = True
 
 
+FrequencyReader = Callable[[re.Match[str]], Frequency]
+
+
 def _num(text: str) -> int:
     text = text.lower()
     return int(text) if text.isdigit() else _NUMBER_WORDS.get(text, 1)
@@ -322,7 +332,7 @@ def _per_day(m: re.Match[str]) -> Frequency:
     return Frequency(times_per_day=_num(m.group(1)))
 
 
-def _fixed(times: int, every_days: int = 1, counted: bool = True) -> object:
+def _fixed(times: int, every_days: int = 1, counted: bool = True) -> FrequencyReader:
     def build(_: re.Match[str]) -> Frequency:
         return Frequency(times_per_day=times, every_days=every_days, counted=counted)
 
@@ -344,7 +354,7 @@ def _per_week(m: re.Match[str]) -> Frequency:
     return Frequency(times_per_day=1, every_days=max(7 // max(n, 1), 1))
 
 
-_FREQUENCIES: list[tuple[re.Pattern[str], object]] = [
+_FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     (re.compile(r"\bq\.?\s?(\d+)(?:\s*-\s*\d+)?\s?h(?:rs?|ours?)?\b", _I), _hours),
     (
         re.compile(rf"\bevery\s+({_NUM})(?:\s*(?:-|to|or)\s*\d+)?\s*(?:hours?|hrs?|h)\b", _I),
@@ -584,6 +594,8 @@ class Segment:
     doses: list[Mention] = field(default_factory=list)
     after_then: bool = False
     end: int = 0
+    # "once weekly for 4 weeks, then once monthly": the dose carried over from before "then"
+    inherited_dose: str = ""
 
     def text(self, clause: str) -> str:
         return clause[self.start : self.end]
@@ -603,7 +615,8 @@ def _segments(clause: str) -> list[Segment]:
         if mention.kind == "then":
             if current is not None:
                 segments.append(current)
-            current = Segment(mention.end, last_name, True, after_then=True)
+            carried = current.doses[-1].text if current is not None and current.doses else ""
+            current = Segment(mention.end, last_name, True, after_then=True, inherited_dose=carried)
         elif mention.kind == "name":
             if current is not None and current.name and not current.name_inherited:
                 if not _has_own_dose(mentions, index):
@@ -653,10 +666,16 @@ def _find_frequency(text: str) -> Frequency | None:
     for pattern, build in _FREQUENCIES:
         m = pattern.search(text)
         if m:
-            result = build(m)  # type: ignore[operator]
-            assert isinstance(result, Frequency)
-            return result
+            return build(m)
     return None
+
+
+def _frequency_words(text: str) -> str:
+    for pattern, _ in _FREQUENCIES:
+        m = pattern.search(text)
+        if m:
+            return m.group(0)
+    return ""
 
 
 def _anchors(text: str) -> tuple[str, ...]:
@@ -680,7 +699,7 @@ def _schedule(text: str, duration_days: int, start: int) -> Schedule | None:
     freq = _find_frequency(text)
     anchors = _anchors(text)
     if freq is None:
-        if not anchors or not _STRONG_ANCHOR.search(text) and len(anchors) < 2:
+        if not anchors or (not _STRONG_ANCHOR.search(text) and len(anchors) < 2):
             return None
         freq = Frequency(times_per_day=len(anchors), counted=False)
     if not freq.counted and len(anchors) > 1:
@@ -746,8 +765,8 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"\s+([,.;:)])", r"\1", text)
     text = re.sub(r"\(\s*\)", "", text)
-    text = re.sub(r"(?:[\s,;:\-–]|\band\b|\bwith\b|\bthen\b|\bx\b)+$", "", text, flags=_I)
-    text = text.strip(" ,;:-–.")
+    text = re.sub(r"(?:[\s,;:\-\u2013]|\band\b|\bwith\b|\bthen\b|\bx\b)+$", "", text, flags=_I)
+    text = text.strip(" ,;:-\u2013.")
     if len(text) > MAX_TEXT_LENGTH:
         text = text[: MAX_TEXT_LENGTH - 1].rsplit(" ", 1)[0] + "…"
     return text[:1].upper() + text[1:]
@@ -774,11 +793,23 @@ def _medicine_action(segment: Segment, clause: str, as_needed: bool) -> str:
     body = re.sub(r"\b(?:which|because|due to|since)\b.*$", "", body, flags=_I)
     body = re.sub(r"([,:]\s*)(?:give|take|use|apply|inject)\b\s*", r"\1", body, flags=_I)
     body = _LEAD_VERBS.sub("", body.strip(" ,:"))
+    if segment.inherited_dose and not segment.doses:
+        # Same medicine and dose on a new schedule: say the schedule, or the two read alike.
+        body = f"{segment.inherited_dose} {_frequency_words(segment.text(clause))}"
     if segment.name and segment.name.lower() not in body.lower():
         body = f"{segment.name.lower()} {body}"
     body = re.sub(r"^(\S+(?:\s\S+)?) to (?=\d)", r"\1 ", body)
+    body = re.sub(r"\bas needed\s+(?!for\b|to\b|with\b)(?=[a-z])", "as needed for ", body.strip())
+    if _IMPERATIVE_START.search(body):
+        return _tidy(body)  # "then wash ... and apply bacitracin" already says what to do
     verb = _verb_for(segment.text(clause) + " " + segment.name)
-    return _tidy(f"{verb} {body.strip()}")
+    return _tidy(f"{verb} {_lower_first(body)}")
+
+
+def _lower_first(text: str) -> str:
+    """ "Amoxicillin 500 mg" -> "amoxicillin 500 mg"; acronyms such as "HCTZ" stay."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() or not first[:1].isupper() else text[:1].lower() + text[1:]
 
 
 # ---------------------------------------------------------------------------------------
@@ -863,7 +894,8 @@ _NARRATIVE = re.compile(
     _I,
 )
 _TEST_WORDS = (
-    r"labs?|blood ?work|blood tests?|bmp|cmp|cbc|a1c|hba1c|tsh|t4|inr|pt/inr|lipids?|lipid panel|lfts?|"
+    r"labs?|blood ?work|blood tests?|bmp|cmp|cbc|a1c|hba1c|tsh|t4|inr|pt/inr|lipids?|"
+    r"lipid panel|lfts?|"
     r"ferritin|b12|vitamin d level|ck|psa|uric acid|urinalysis|ua|urine \w+|culture|"
     r"x-?ray|cxr|xr|ct|mri|ultrasound|us|echo\w*|ecg|ekg|dexa|mammogram|colonoscopy|"
     r"breath test|stress test|spirometry|pft|biopsy|screen(?:ing)?|panel|level|test|imaging|"
@@ -882,7 +914,8 @@ _STATUS = re.compile(
     _I,
 )
 _TASK_VERB = re.compile(
-    r"(?:^|[-–:;,]\s*(?:please\s+)?|\bplease\s+)(buy|purchase|pick up|book|schedule|call|phone|"
+    r"(?:^|[-\u2013:;,]\s*(?:please\s+)?|\bplease\s+)"
+    r"(buy|purchase|pick up|book|schedule|call|phone|"
     r"arrange|make an appointment|order|bring|replace|mark|outline|throw away|throw out|"
     r"discard|sign up|enroll|register|download|fill|obtain|get|complete|drop off|set up|"
     r"contact|email|send|see|visit|attend|wash\b(?=.*\btoday\b)|take\b(?=.*\btoday\b))\b",
@@ -955,7 +988,7 @@ def _read_test(clause: str, reading: Reading) -> bool:
         return False
     text = _expand(clause)
     if not _IMPERATIVE_START.search(text):
-        text = f"Get {text}"
+        text = f"Get {_lower_first(text)}"
     reading.checklist.append(_tidy(text))
     return True
 
@@ -965,7 +998,7 @@ def _read_task(clause: str, reading: Reading) -> bool:
         return False
     verb = _TASK_VERB.search(clause)
     if verb:
-        before = clause[: verb.start()].strip(" -–:;,")
+        before = clause[: verb.start()].strip(" -\u2013:;,")
         after = clause[verb.start(1) :]
         if before and not _IMPERATIVE_START.search(before):
             # "Compression stockings - buy a pair" -> "Buy compression stockings, a pair"
@@ -981,7 +1014,7 @@ def _read_task(clause: str, reading: Reading) -> bool:
         and (timed or _STANDALONE_TASK_NOUN.search(clause))
         and not _STATUS.search(clause)
     ):
-        reading.checklist.append(_tidy(f"Schedule {_expand(clause)}"))
+        reading.checklist.append(_tidy(f"Schedule {_lower_first(_expand(clause))}"))
         return True
     return False
 
@@ -1017,6 +1050,26 @@ def _dedupe(items: list[str]) -> list[str]:
     return out
 
 
+def _action_key(step: PlanStep) -> tuple[str, int, bool]:
+    words = re.sub(r"\b(?:the|a|an|your|his|her)\b", " ", step.action.lower()).split()
+    return " ".join(words), step.schedule.start_in_days, step.schedule.as_needed
+
+
+def _merge_repeated(plan: list[PlanStep]) -> list[PlanStep]:
+    """One plan item per action: a note often names a medicine in the history and again in
+    the plan; the mention with a bounded course is the more specific one."""
+    kept: dict[tuple[str, int, bool], int] = {}
+    out: list[PlanStep] = []
+    for step in plan:
+        key = _action_key(step)
+        if key not in kept:
+            kept[key] = len(out)
+            out.append(step)
+        elif step.schedule.occurrences and not out[kept[key]].schedule.occurrences:
+            out[kept[key]] = step
+    return out
+
+
 class RulesExtractor:
     """Deterministic, offline extractor for doctors' notes."""
 
@@ -1028,13 +1081,7 @@ class RulesExtractor:
             read_clause(clause, reading)
         # A stop instruction anywhere in the note beats a plan item anywhere else.
         plan = [p for p in reading.plan if not _mentions_stopped(p.action, reading.stopped)]
-        seen_actions: set[tuple[str, Schedule]] = set()
-        unique_plan = []
-        for step in plan:
-            key = (step.action.lower(), step.schedule)
-            if key not in seen_actions:
-                seen_actions.add(key)
-                unique_plan.append(step)
+        unique_plan = _merge_repeated(plan)
         checklist = _dedupe(reading.checklist)
         return validate_steps(
             ExtractedSteps(
