@@ -133,20 +133,32 @@ class OpenAICompatExtractor:
         return _choice_text(completion)
 
 
-def _choice_text(completion: ChatCompletion) -> str:
-    if not completion.choices:
+def _choice_text(completion: object) -> str:
+    # The SDK builds response objects without validating them (so that lenient
+    # OpenAI-compatible servers still work), and returns a non-JSON body as a bare str:
+    # every field is type-checked before use.
+    if not hasattr(completion, "choices"):
+        raise ExtractionError("openai endpoint returned a response that could not be read")
+    choices: object = completion.choices
+    if not isinstance(choices, list) or not choices:
         raise ExtractionError("openai endpoint returned no choice")
-    choice = completion.choices[0]
-    if choice.message.refusal:
+    choice: object = choices[0]
+    message: object = getattr(choice, "message", None)
+    if not hasattr(message, "content"):
+        raise ExtractionError("openai endpoint returned a response that could not be read")
+    if getattr(message, "refusal", None):
         raise ExtractionError("openai model refused to answer")
-    if choice.finish_reason != "stop":
-        reason = (
-            choice.finish_reason
-            if choice.finish_reason in {"length", "content_filter", "tool_calls", "function_call"}
+    finish_reason: object = getattr(choice, "finish_reason", None)
+    if finish_reason != "stop":
+        # Only echo reasons we know: a reason is shown to users.
+        known = {"length", "content_filter", "tool_calls", "function_call"}
+        shown = (
+            finish_reason
+            if isinstance(finish_reason, str) and finish_reason in known
             else "unknown"
         )
-        raise ExtractionError(f"openai model did not finish its answer ({reason})")
-    text = choice.message.content
-    if text is None or not text.strip():
+        raise ExtractionError(f"openai model did not finish its answer ({shown})")
+    content: object = getattr(message, "content", None)
+    if not isinstance(content, str) or not content.strip():
         raise ExtractionError("openai endpoint returned an empty answer")
-    return text
+    return content
