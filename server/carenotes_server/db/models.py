@@ -153,6 +153,8 @@ class Note(Base):
     extractor: Mapped[str | None] = mapped_column(String(16), default=None)
     extraction_attempts: Mapped[int] = mapped_column(Integer, default=0)
     extracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Last time the scheduler re-enqueued a lost extraction message.
+    requeued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
     __table_args__ = (
         Index("ix_notes_patient_sequence", "patient_id", "sequence"),
@@ -166,8 +168,9 @@ class StepSet(Base):
     __tablename__ = "step_sets"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    note_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"),
-                                               unique=True)
+    note_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), unique=True
+    )
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     doctor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     note_sequence: Mapped[int] = mapped_column(BigInteger)
@@ -233,9 +236,7 @@ class Reminder(Base):
     __tablename__ = "reminders"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    plan_item_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("plan_items.id", ondelete="CASCADE")
-    )
+    plan_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan_items.id", ondelete="CASCADE"))
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     note_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
     sequence: Mapped[int] = mapped_column(Integer)  # dose index within the plan item

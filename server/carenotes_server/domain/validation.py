@@ -20,13 +20,19 @@ MAX_EMAIL_LENGTH = 254
 MAX_NOTE_LENGTH = 20_000
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 @functools.cache
 def _common_passwords() -> frozenset[str]:
     text = resources.files("carenotes_server.domain").joinpath("common_passwords.txt").read_text()
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 
 
 @functools.cache

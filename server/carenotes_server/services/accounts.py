@@ -42,8 +42,7 @@ class UserView:
 
     @classmethod
     def of(cls, user: User) -> UserView:
-        return cls(user.id, user.name, user.email, Role(user.role), user.timezone,
-                   user.created_at)
+        return cls(user.id, user.name, user.email, Role(user.role), user.timezone, user.created_at)
 
 
 @dataclass(frozen=True)

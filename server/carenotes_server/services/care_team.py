@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -13,7 +14,12 @@ from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import CareAssignment, User
 from carenotes_server.domain import validation
-from carenotes_server.domain.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from carenotes_server.domain.errors import (
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from carenotes_server.domain.pagination import decode_page_token, encode_page_token
 from carenotes_server.services.caller import Caller, Role
 
@@ -33,8 +39,11 @@ class PatientView:
     assigned_at: datetime
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Page[T]:
+class Page(Generic[T]):
     items: list[T]
     next_page_token: str
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -65,8 +65,10 @@ class NotesService:
         note_id = await self._db.run(self._store, caller, patient, note)
         try:
             self._enqueue(note_id)
-        except Exception:  # the broker is down: the note is safe, the scheduler retries
-            log.warning("extraction enqueue failed; will be retried", extra={"note_id": str(note_id)})
+        except Exception:  # noqa: BLE001 - the broker is down: the note is safe, the scheduler retries
+            log.warning(
+                "extraction enqueue failed; will be retried", extra={"note_id": str(note_id)}
+            )
         status, reason = ExtractionStatus.PENDING, ""
         if wait_for_steps:
             status, reason = await self._wait_for_extraction(note_id, wait_seconds)
@@ -103,11 +105,26 @@ class NotesService:
                         extraction_attempts=0,
                     )
                 )
-                audit.record(session, at=now, caller=caller, action="note.write",
-                             resource_type="note", resource_id=note_id, patient_id=patient_id)
+                audit.record(
+                    session,
+                    at=now,
+                    caller=caller,
+                    action="note.write",
+                    resource_type="note",
+                    resource_id=note_id,
+                    patient_id=patient_id,
+                )
                 return note_id
-        access.deny(self._db, self._clock, caller, action="note.write", resource_type="note",
-                    resource_id=None, patient_id=patient_id, reason="not_current_doctor")
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="note.write",
+            resource_type="note",
+            resource_id=None,
+            patient_id=patient_id,
+            reason="not_current_doctor",
+        )
         raise PermissionDenied("only the patient's current doctor may write notes for them")
 
     async def _wait_for_extraction(
@@ -155,12 +172,27 @@ class NotesService:
                 rows = session.scalars(stmt.order_by(Note.sequence.desc()).limit(size + 1)).all()
                 views = self._views(session, rows[:size])
                 for v in views:
-                    audit.record(session, at=now, caller=caller, action="note.read",
-                                 resource_type="note", resource_id=v.id, patient_id=patient_id)
+                    audit.record(
+                        session,
+                        at=now,
+                        caller=caller,
+                        action="note.read",
+                        resource_type="note",
+                        resource_id=v.id,
+                        patient_id=patient_id,
+                    )
                 token = encode_page_token(rows[size - 1].sequence) if len(rows) > size else ""
                 return Page(views, token)
-        access.deny(self._db, self._clock, caller, action="note.list", resource_type="patient",
-                    resource_id=patient_id, patient_id=patient_id, reason="not_allowed")
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="note.list",
+            resource_type="patient",
+            resource_id=patient_id,
+            patient_id=patient_id,
+            reason="not_allowed",
+        )
         raise access.denied()
 
     async def get(self, caller: Caller, note_id: str) -> NoteView:
@@ -173,12 +205,27 @@ class NotesService:
             note = session.get(Note, note_id)
             if note is not None and self._may_read_note(session, caller, note):
                 view = self._views(session, [note])[0]
-                audit.record(session, at=now, caller=caller, action="note.read",
-                             resource_type="note", resource_id=note.id, patient_id=note.patient_id)
+                audit.record(
+                    session,
+                    at=now,
+                    caller=caller,
+                    action="note.read",
+                    resource_type="note",
+                    resource_id=note.id,
+                    patient_id=note.patient_id,
+                )
                 return view
             patient_id = note.patient_id if note is not None else None
-        access.deny(self._db, self._clock, caller, action="note.read", resource_type="note",
-                    resource_id=note_id, patient_id=patient_id, reason="not_allowed")
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="note.read",
+            resource_type="note",
+            resource_id=note_id,
+            patient_id=patient_id,
+            reason="not_allowed",
+        )
         # NOT_FOUND, not PERMISSION_DENIED: a stranger must not learn that the id exists.
         raise NotFound("no such note")
 
@@ -190,7 +237,7 @@ class NotesService:
             session, caller.user_id, note.patient_id
         )
 
-    def _views(self, session: Session, notes: list[Note] | tuple[Note, ...]) -> list[NoteView]:
+    def _views(self, session: Session, notes: Sequence[Note]) -> list[NoteView]:
         keys = pair_keys_by_id(session, {n.pair_key_id for n in notes})
         return [
             NoteView(

@@ -43,7 +43,9 @@ class ReminderPlanner(Protocol):
 
     def cancel_pending(self, session: Session, patient_id: uuid.UUID, now: datetime) -> int: ...
 
-    def plan(self, session: Session, patient: User, items: list[PlanItem], now: datetime) -> int: ...
+    def plan(
+        self, session: Session, patient: User, items: list[PlanItem], now: datetime
+    ) -> int: ...
 
 
 def schedule_of(item: PlanItem) -> Schedule:
@@ -95,12 +97,26 @@ class StepsService:
             if access.may_read_patient(session, caller, patient_id):
                 step_set = in_force_set(session, patient_id)
                 view = self.view_of(session, step_set) if step_set else EMPTY_STEPS
-                audit.record(session, at=now, caller=caller, action="steps.read",
-                             resource_type="step_set",
-                             resource_id=step_set.id if step_set else None, patient_id=patient_id)
+                audit.record(
+                    session,
+                    at=now,
+                    caller=caller,
+                    action="steps.read",
+                    resource_type="step_set",
+                    resource_id=step_set.id if step_set else None,
+                    patient_id=patient_id,
+                )
                 return view
-        access.deny(self._db, self._clock, caller, action="steps.read", resource_type="patient",
-                    resource_id=patient_id, patient_id=patient_id, reason="not_allowed")
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="steps.read",
+            resource_type="patient",
+            resource_id=patient_id,
+            patient_id=patient_id,
+            reason="not_allowed",
+        )
         raise access.denied()
 
     def view_of(self, session: Session, step_set: StepSet) -> StepsView:
@@ -149,20 +165,35 @@ class StepsService:
             if item is not None and item.patient_id == caller.user_id:
                 step_set = session.get(StepSet, item.step_set_id)
                 if step_set is None or step_set.superseded_at is not None:
-                    raise FailedPrecondition("this item belongs to steps that are no longer in force")
+                    raise FailedPrecondition(
+                        "this item belongs to steps that are no longer in force"
+                    )
                 if not item.done:
                     item.done, item.completed_at = True, now
                 key = session.get(PairKey, item.pair_key_id)
                 assert key is not None
-                audit.record(session, at=now, caller=caller, action="checklist.complete",
-                             resource_type="checklist_item", resource_id=item.id,
-                             patient_id=item.patient_id)
+                audit.record(
+                    session,
+                    at=now,
+                    caller=caller,
+                    action="checklist.complete",
+                    resource_type="checklist_item",
+                    resource_id=item.id,
+                    patient_id=item.patient_id,
+                )
                 text = self._cipher.open(key, CHECKLIST_KIND, item.id, item.ciphertext)
                 return ChecklistItemView(item.id, text, item.done, item.completed_at)
             patient_id = item.patient_id if item is not None else None
-        access.deny(self._db, self._clock, caller, action="checklist.complete",
-                    resource_type="checklist_item", resource_id=item_id, patient_id=patient_id,
-                    reason="not_owner")
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="checklist.complete",
+            resource_type="checklist_item",
+            resource_id=item_id,
+            patient_id=patient_id,
+            reason="not_owner",
+        )
         raise NotFound("no such checklist item")
 
     async def preview(self, note: str) -> StepsView:
@@ -222,17 +253,25 @@ class StepsService:
             session.flush()
             key = session.get(PairKey, note.pair_key_id)
             assert key is not None
-            plan_rows = self._write_items(session, step_set, key, steps, active=not newer_in_force,
-                                          now=now)
+            plan_rows = self._write_items(
+                session, step_set, key, steps, active=not newer_in_force, now=now
+            )
             if not newer_in_force:
                 self._planner.plan(session, patient, plan_rows, now)
             note.extraction_status = ExtractionStatus.DONE.value
             note.extractor = extractor
             note.extracted_at = now
             note.failure_reason = None
-            audit.record(session, at=now, caller=None, action="steps.write",
-                         resource_type="step_set", resource_id=step_set.id, patient_id=patient.id,
-                         reason="superseded_on_arrival" if newer_in_force else None)
+            audit.record(
+                session,
+                at=now,
+                caller=None,
+                action="steps.write",
+                resource_type="step_set",
+                resource_id=step_set.id,
+                patient_id=patient.id,
+                reason="superseded_on_arrival" if newer_in_force else None,
+            )
             return True
 
     def _write_items(
@@ -293,9 +332,17 @@ class StepsService:
                 return
             note.extraction_status = ExtractionStatus.FAILED.value
             note.failure_reason = reason[:300]
-            audit.record(session, at=self._clock.now(), caller=None, action="steps.extract",
-                         resource_type="note", resource_id=note.id, patient_id=note.patient_id,
-                         outcome=audit.Outcome.FAILED, reason="extraction_failed")
+            audit.record(
+                session,
+                at=self._clock.now(),
+                caller=None,
+                action="steps.extract",
+                resource_type="note",
+                resource_id=note.id,
+                patient_id=note.patient_id,
+                outcome=audit.Outcome.FAILED,
+                reason="extraction_failed",
+            )
 
     def steps_of_note(self, note_id: uuid.UUID) -> StepsView | None:
         """The steps extracted from one note (used by SubmitNote's wait_for_steps)."""

@@ -1,0 +1,319 @@
+"""The composition root: builds every service from settings, and runs the gRPC server.
+
+Embedded mode (no Redis): the Dramatiq actors run on worker threads inside this process
+with an in-memory broker, the scheduler runs on a thread, and fired reminders reach the
+streams directly. Production: the same actors run in `carenotes-server worker`
+processes, the scheduler in `carenotes-server scheduler`, and fired reminders reach
+every replica through Redis pub/sub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import dramatiq
+import grpc
+from carenotes.v1 import auth_pb2_grpc, care_pb2_grpc, steps_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from carenotes_server.clock import Clock, SystemClock
+from carenotes_server.config import Settings
+from carenotes_server.db.database import Database
+from carenotes_server.db.migrate import upgrade_to_head
+from carenotes_server.domain.missed_dose import MissedDosePolicy
+from carenotes_server.domain.tokens import TokenService
+from carenotes_server.extraction.base import Extractor
+from carenotes_server.extraction.factory import make_extractor
+from carenotes_server.feed import Announcement, RedisAnnouncer, ReminderFeed, relay_from_redis
+from carenotes_server.grpc_api.auth_servicer import AuthServicer
+from carenotes_server.grpc_api.care_servicer import CareServicer
+from carenotes_server.grpc_api.interceptor import AuthInterceptor
+from carenotes_server.grpc_api.policy import build_policy_table, services
+from carenotes_server.grpc_api.steps_servicer import StepsServicer
+from carenotes_server.scheduler import Scheduler
+from carenotes_server.services.accounts import AccountsService
+from carenotes_server.services.caller import Caller
+from carenotes_server.services.care_team import CareTeamService
+from carenotes_server.services.extraction_job import ExtractionJob
+from carenotes_server.services.hashing import PasswordHasher
+from carenotes_server.services.keys import ClinicalCipher
+from carenotes_server.services.notes import NotesService
+from carenotes_server.services.reminders import RemindersService, ReminderView
+from carenotes_server.services.steps import StepsService
+from carenotes_server.services.throttle import LoginThrottle
+from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+SERVER_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    # Long-lived reminder streams: ping idle connections so dead peers are noticed and
+    # NATs keep the flow, and accept clients' keepalive pings every 20 s.
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 20_000),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_connection_age_grace_ms", 30_000),
+]
+SERVICE_NAMES = [svc.full_name for svc in services()]
+
+
+@dataclass
+class Components:
+    """Every service of one process, wired together."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    cipher: ClinicalCipher
+    extractor: Extractor
+    hasher: PasswordHasher
+    accounts: AccountsService
+    care_team: CareTeamService
+    notes: NotesService
+    steps: StepsService
+    reminders: RemindersService
+    feed: ReminderFeed
+    broker: dramatiq.Broker
+    tasks: Tasks
+    scheduler: Scheduler
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _worker: dramatiq.Worker | None = None
+
+    def start_background(self, *, worker: bool, scheduler: bool) -> None:
+        if worker:
+            self._worker = start_worker(self.broker, threads=self.settings.worker_threads)
+        if scheduler:
+            t = threading.Thread(
+                target=self.scheduler.run,
+                args=(self._stop, self.settings.scheduler_interval_seconds),
+                name="scheduler",
+                daemon=True,
+            )
+            t.start()
+            self._threads.append(t)
+
+    def stop_background(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self._worker is not None:
+            self._worker.stop(timeout=5_000)
+        self.broker.close()
+        self.hasher.shutdown()
+        self.db.dispose()
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    extractor: Extractor | None = None,
+    migrate: bool | None = None,
+) -> Components:
+    clock = clock or SystemClock()
+    if migrate if migrate is not None else settings.is_sqlite:
+        upgrade_to_head(settings.database_url)
+    db = Database(settings.database_url, threads=settings.db_threads)
+    cipher = ClinicalCipher(settings.keyring)
+    extractor = extractor or make_extractor(
+        settings.extractor,
+        gemini_api_key=settings.gemini_api_key,
+        gemini_model=settings.gemini_model,
+        gemini_base_url=settings.gemini_base_url,
+        openai_base_url=settings.openai_base_url,
+        openai_api_key=settings.openai_api_key,
+        openai_model=settings.openai_model,
+        timeout_seconds=settings.llm_timeout_seconds,
+        attempts=settings.llm_attempts,
+    )
+    hasher = PasswordHasher(
+        concurrency=settings.hash_concurrency, queue_limit=settings.hash_queue_limit
+    )
+    tokens = TokenService(
+        settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+        clock=clock,
+    )
+    accounts = AccountsService(db, hasher, tokens, LoginThrottle(clock), clock)
+    policy = MissedDosePolicy(
+        makeup_cap=settings.makeup_cap,
+        max_window=timedelta(hours=settings.missed_window_max_hours)
+        if settings.missed_window_max_hours > 0
+        else None,
+    )
+    reminders = RemindersService(
+        db,
+        cipher,
+        clock,
+        policy=policy,
+        ongoing_window=timedelta(days=settings.ongoing_window_days),
+    )
+    steps = StepsService(db, cipher, clock, reminders, extractor)
+    broker = make_broker(settings.redis_url)
+
+    async def load_view(reminder_id: uuid.UUID) -> ReminderView | None:
+        return await db.run(reminders.load_view, reminder_id)
+
+    feed = ReminderFeed(load_view)
+    announce: Callable[[Announcement], None] = (
+        RedisAnnouncer(settings.redis_url) if settings.redis_url else feed.announce_threadsafe
+    )
+    tasks = Tasks(
+        broker,
+        TaskRuntime(ExtractionJob(db, cipher, extractor, steps), reminders, _safe(announce), clock),
+    )
+    notes = NotesService(db, cipher, clock, tasks.enqueue_extraction)
+    scheduler = Scheduler(
+        db,
+        reminders,
+        clock,
+        enqueue_fire=tasks.enqueue_fire,
+        enqueue_extraction=tasks.enqueue_extraction,
+        horizon=timedelta(seconds=settings.scheduler_horizon_seconds),
+    )
+    return Components(
+        settings,
+        clock,
+        db,
+        cipher,
+        extractor,
+        hasher,
+        accounts,
+        CareTeamService(db, clock),
+        notes,
+        steps,
+        reminders,
+        feed,
+        broker,
+        tasks,
+        scheduler,
+    )
+
+
+def _safe(announce: Callable[[Announcement], None]) -> Callable[[Announcement], None]:
+    """Announcing is best effort: a lost announcement is replayed from the database."""
+
+    def call(a: Announcement) -> None:
+        try:
+            announce(a)
+        except Exception:  # noqa: BLE001
+            log.warning(
+                "could not announce a fired reminder", extra={"reminder_id": str(a.reminder_id)}
+            )
+
+    return call
+
+
+def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    client_ca = settings.tls_client_ca_file.read_bytes() if settings.tls_client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [(settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )
+
+
+class CarenotesServer:
+    """One grpc.aio server over Components, with health, reflection and clean shutdown."""
+
+    def __init__(self, components: Components, *, listen: str | None = None) -> None:
+        self.c = components
+        self.listen = listen or components.settings.listen
+        self.port = 0
+        self.health = health.aio.HealthServicer()
+        self._server: grpc.aio.Server | None = None
+        self._relay: asyncio.Task[None] | None = None
+
+    async def _authenticate(self, token: str) -> Caller:
+        return await self.c.db.run(self.c.accounts.authenticate, token)
+
+    async def start(self) -> int:
+        c = self.c
+        c.feed.attach(asyncio.get_running_loop())
+        server = grpc.aio.server(
+            interceptors=[AuthInterceptor(build_policy_table(), self._authenticate)],
+            options=SERVER_OPTIONS,
+            maximum_concurrent_rpcs=None,
+        )
+        auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(c.accounts), server)
+        care_pb2_grpc.add_CareServiceServicer_to_server(
+            CareServicer(c.db, c.care_team, c.notes, c.steps), server
+        )
+        steps_pb2_grpc.add_StepsServiceServicer_to_server(
+            StepsServicer(c.db, c.steps, c.reminders, c.feed), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            [
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
+        creds = _credentials(c.settings)
+        if creds is None:
+            self.port = server.add_insecure_port(self.listen)
+        else:
+            self.port = server.add_secure_port(self.listen, creds)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.listen}")
+        await server.start()
+        self._server = server
+        if c.settings.redis_url:
+            self._relay = asyncio.create_task(relay_from_redis(c.settings.redis_url, c.feed))
+        for name in ["", *SERVICE_NAMES]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving", extra={"listen": self.listen, "port": self.port})
+        return self.port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        # NOT_SERVING first, so load balancers stop sending new calls during the grace.
+        await self.health.enter_graceful_shutdown()
+        self.c.feed.close()
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+        if self._server is not None:
+            await self._server.stop(grace)
+
+    async def wait(self) -> None:
+        assert self._server is not None
+        await self._server.wait_for_termination()
+
+
+async def serve(settings: Settings) -> None:
+    components = build(settings)
+    components.start_background(
+        worker=settings.embedded_worker, scheduler=settings.embedded_scheduler
+    )
+    server = CarenotesServer(components)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await server.stop()
+    components.stop_background()

@@ -1,0 +1,1 @@
+"""Thin gRPC adapters: proto <-> domain, domain errors <-> status codes."""
