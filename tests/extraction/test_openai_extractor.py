@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -328,3 +329,10 @@ def test_logs_never_contain_the_note_or_the_answer(
 def test_bad_configuration_is_refused_up_front(options: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"\w"):
         OpenAICompatExtractor(base_url="http://127.0.0.1:9", api_key="k", model="m", **options)  # type: ignore[arg-type]
+
+
+def test_a_missing_openai_package_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # None in sys.modules makes `import openai` fail as if the extra were not installed.
+    monkeypatch.setitem(sys.modules, "openai", None)
+    with pytest.raises(ImportError, match=r"carenotes\[openai\]"):
+        OpenAICompatExtractor(base_url="http://127.0.0.1:9", api_key="k", model="m")
