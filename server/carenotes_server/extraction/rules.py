@@ -692,12 +692,20 @@ def _occurrences(freq: Frequency, duration_days: int) -> int:
     return max(freq.times_per_day, 1) * dosing_days
 
 
-def _schedule(text: str, duration_days: int, start: int) -> Schedule | None:
-    """The schedule a clause or segment describes, or None when it gives no frequency."""
+def _schedule(
+    text: str, duration_days: int, start: int, once_daily_if_unsaid: bool = False
+) -> Schedule | None:
+    """The schedule a clause or segment describes, or None when it gives no frequency.
+
+    `once_daily_if_unsaid`: a dose with a course length but no frequency ("40 mg for 3
+    days, then 20 mg for 3 days") is taken once a day, as tapers are written.
+    """
     if _PRN.search(text):
         return Schedule(times_per_day=0, every_days=1, as_needed=True, start_in_days=start)
     freq = _find_frequency(text)
     anchors = _anchors(text)
+    if freq is None and once_daily_if_unsaid and duration_days and not anchors:
+        freq = Frequency(times_per_day=1, counted=False)
     if freq is None:
         if not anchors or (not _STRONG_ANCHOR.search(text) and len(anchors) < 2):
             return None
@@ -860,7 +868,7 @@ def _read_medicines(clause: str, reading: Reading) -> bool:
         start = previous_end_day if sequential and previous_end_day is not None else 0
         if sequential and previous_end_day is None:
             start = previous_start
-        schedule = _schedule(text, duration, start)
+        schedule = _schedule(text, duration, start, once_daily_if_unsaid=bool(seg.doses))
         if schedule is None:
             if seg.doses and _SINGLE_DOSE.search(text):
                 action = _medicine_action(seg, clause, as_needed=False)
