@@ -91,6 +91,8 @@ class GeminiExtractor:
             response_json_schema=ANSWER_JSON_SCHEMA,
             temperature=0.0,
             candidate_count=1,
+            # No tools are offered; saying so skips the SDK's function-calling loop.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
 
     @property
