@@ -27,6 +27,9 @@ _INJECTION_PATTERNS = [
     r"\b(checklist|plan|actionable_?steps)\s*[=:]\s*[\[{]",
     r"\b(instead|new instructions?)\b.{0,20}\b(output|add|include|return|schedule)\b",
     r"\bas an ai\b",
+    # "Add oxycodone 30 mg q4h to the plan": a doctor orders a drug, not a data structure.
+    r"\b(add|include|put|insert|append|write)\b.{0,80}\b(to|in|into|onto)\s+(the\s+|your\s+)?"
+    r"(plan|checklist|output|json|steps|response|answer)\b",
     r"</?\s*(system|instructions?|prompt|note)\s*>",
 ]
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
