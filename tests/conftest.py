@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from carenotes_server.db.database import Database
 from tests.databases import database_url
+from tests.harness import Harness, running_server
 
 STORAGE_KINDS = ["sqlite", "postgres"]
 
@@ -32,3 +33,9 @@ def database(db_url: str) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
+
+
+@pytest.fixture
+async def harness(db_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_server(db_url, tmp_path) as h:
+        yield h
