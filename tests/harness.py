@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-
 from carenotes.v1 import auth_pb2, auth_pb2_grpc, care_pb2, care_pb2_grpc, steps_pb2_grpc
 from carenotes_server.app import CarenotesServer, Components, build
 from carenotes_server.clock import Clock
@@ -67,9 +66,9 @@ class Harness:
     steps: steps_pb2_grpc.StepsServiceAsyncStub = field(init=False)
 
     def __post_init__(self) -> None:
-        self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)  # type: ignore[assignment]
-        self.care = care_pb2_grpc.CareServiceStub(self.channel)  # type: ignore[assignment]
-        self.steps = steps_pb2_grpc.StepsServiceStub(self.channel)  # type: ignore[assignment]
+        self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
+        self.care = care_pb2_grpc.CareServiceStub(self.channel)
+        self.steps = steps_pb2_grpc.StepsServiceStub(self.channel)
 
     @property
     def settings(self) -> Settings:

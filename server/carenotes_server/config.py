@@ -166,8 +166,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if database_url.startswith(("postgres://", "postgresql://")):
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
 
-    secret_env = {k: env[k] for k in ("CARENOTES_JWT_SECRET", "CARENOTES_MASTER_KEYS",
-                                      "CARENOTES_MASTER_KEY_ID") if env.get(k)}
+    secret_env = {
+        k: env[k]
+        for k in ("CARENOTES_JWT_SECRET", "CARENOTES_MASTER_KEYS", "CARENOTES_MASTER_KEY_ID")
+        if env.get(k)
+    }
     missing = [k for k in ("CARENOTES_JWT_SECRET", "CARENOTES_MASTER_KEYS") if k not in secret_env]
     if missing and production:
         raise ConfigError("production mode refuses to start without " + ", ".join(missing))
@@ -178,8 +181,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if "CARENOTES_MASTER_KEYS" in missing:
             secret_env["CARENOTES_MASTER_KEY_ID"] = stored["CARENOTES_MASTER_KEY_ID"]
 
-    jwt_secret = _b64_secret("CARENOTES_JWT_SECRET", secret_env["CARENOTES_JWT_SECRET"],
-                             MIN_SECRET_BYTES)
+    jwt_secret = _b64_secret(
+        "CARENOTES_JWT_SECRET", secret_env["CARENOTES_JWT_SECRET"], MIN_SECRET_BYTES
+    )
     keys = parse_master_keys(secret_env["CARENOTES_MASTER_KEYS"])
     if not keys:
         raise ConfigError("CARENOTES_MASTER_KEYS is empty")
@@ -233,6 +237,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tls_client_ca_file=_path(env, "CARENOTES_TLS_CLIENT_CA"),
         log_level=env.get("CARENOTES_LOG_LEVEL") or "INFO",
         embedded_worker=not env.get("CARENOTES_REDIS_URL"),
-        embedded_scheduler=(env.get("CARENOTES_EMBEDDED_SCHEDULER") or
-                            ("0" if env.get("CARENOTES_REDIS_URL") else "1")) == "1",
+        embedded_scheduler=(
+            env.get("CARENOTES_EMBEDDED_SCHEDULER")
+            or ("0" if env.get("CARENOTES_REDIS_URL") else "1")
+        )
+        == "1",
     )

@@ -11,11 +11,11 @@ import uuid
 import grpc
 import jwt
 import pytest
+from carenotes.v1 import auth_pb2, care_pb2
+from carenotes_server.db.models import User
 from google.rpc import error_details_pb2
 from sqlalchemy import delete
 
-from carenotes.v1 import auth_pb2, care_pb2
-from carenotes_server.db.models import User
 from tests.harness import DEFAULT_PASSWORD, Account, Harness
 from tests.integration.rpc_errors import expect_code, field_violations, rich_status
 
@@ -23,8 +23,12 @@ UNAUTH = grpc.StatusCode.UNAUTHENTICATED
 
 
 def signup(email: str, password: str = DEFAULT_PASSWORD, **kw: object) -> auth_pb2.SignUpRequest:
-    fields: dict[str, object] = {"name": "Ada Patient", "email": email, "password": password,
-                                 "role": auth_pb2.ROLE_PATIENT}
+    fields: dict[str, object] = {
+        "name": "Ada Patient",
+        "email": email,
+        "password": password,
+        "role": auth_pb2.ROLE_PATIENT,
+    }
     fields.update(kw)
     return auth_pb2.SignUpRequest(**fields)  # type: ignore[arg-type]
 
@@ -36,8 +40,13 @@ def unique_email() -> str:
 async def test_signup_validates_every_field_with_details(harness: Harness) -> None:
     err = await expect_code(
         harness.auth.SignUp(
-            auth_pb2.SignUpRequest(name="", email="not-an-email", password="short",
-                                   role=auth_pb2.ROLE_UNSPECIFIED, timezone="Mars/Base")
+            auth_pb2.SignUpRequest(
+                name="",
+                email="not-an-email",
+                password="short",
+                role=auth_pb2.ROLE_UNSPECIFIED,
+                timezone="Mars/Base",
+            )
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
@@ -48,7 +57,9 @@ async def test_email_is_unique_case_insensitively(harness: Harness) -> None:
     email = unique_email()
     await harness.auth.SignUp(signup(email))
     await expect_code(harness.auth.SignUp(signup(email.upper())), grpc.StatusCode.ALREADY_EXISTS)
-    login = await harness.auth.Login(auth_pb2.LoginRequest(email=email.upper(), password=DEFAULT_PASSWORD))
+    login = await harness.auth.Login(
+        auth_pb2.LoginRequest(email=email.upper(), password=DEFAULT_PASSWORD)
+    )
     assert login.user.email == email.lower()
 
 
@@ -87,13 +98,16 @@ async def test_unknown_email_and_wrong_password_answer_identically(harness: Harn
     wrong_time = time.perf_counter() - started
     started = time.perf_counter()
     unknown = await expect_code(
-        harness.auth.Login(auth_pb2.LoginRequest(email=unique_email(), password="wrong-password-1")),
+        harness.auth.Login(
+            auth_pb2.LoginRequest(email=unique_email(), password="wrong-password-1")
+        ),
         UNAUTH,
     )
     unknown_time = time.perf_counter() - started
     assert wrong.details() == unknown.details()
     # Both verify one argon2id hash, so neither answers much faster than the other.
-    assert unknown_time > wrong_time / 4 and wrong_time > unknown_time / 4
+    assert unknown_time > wrong_time / 4
+    assert wrong_time > unknown_time / 4
 
 
 async def test_repeated_failures_are_throttled_with_a_retry_hint(harness: Harness) -> None:
@@ -120,7 +134,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(harness: Harness) ->
     assert first.refresh_token != account.refresh_token
     # The old refresh token comes back: theft suspected, the whole family dies.
     await expect_code(
-        harness.auth.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=account.refresh_token)),
+        harness.auth.RefreshToken(
+            auth_pb2.RefreshTokenRequest(refresh_token=account.refresh_token)
+        ),
         UNAUTH,
     )
     await expect_code(
@@ -128,8 +144,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(harness: Harness) ->
         UNAUTH,
     )
     await expect_code(
-        harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(),
-                            metadata=(("authorization", f"Bearer {first.access_token}"),)),
+        harness.auth.WhoAmI(
+            auth_pb2.WhoAmIRequest(), metadata=(("authorization", f"Bearer {first.access_token}"),)
+        ),
         UNAUTH,
     )
 
@@ -137,8 +154,10 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(harness: Harness) ->
 async def test_access_and_refresh_tokens_are_not_interchangeable(harness: Harness) -> None:
     account = await harness.patient()
     await expect_code(
-        harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(),
-                            metadata=(("authorization", f"Bearer {account.refresh_token}"),)),
+        harness.auth.WhoAmI(
+            auth_pb2.WhoAmIRequest(),
+            metadata=(("authorization", f"Bearer {account.refresh_token}"),),
+        ),
         UNAUTH,
     )
     await expect_code(
@@ -149,9 +168,13 @@ async def test_access_and_refresh_tokens_are_not_interchangeable(harness: Harnes
 async def test_logout_revokes_access_and_refresh(harness: Harness) -> None:
     account = await harness.patient()
     await harness.auth.Logout(auth_pb2.LogoutRequest(), metadata=account.metadata)
-    await expect_code(harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=account.metadata), UNAUTH)
     await expect_code(
-        harness.auth.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=account.refresh_token)),
+        harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=account.metadata), UNAUTH
+    )
+    await expect_code(
+        harness.auth.RefreshToken(
+            auth_pb2.RefreshTokenRequest(refresh_token=account.refresh_token)
+        ),
         UNAUTH,
     )
 
@@ -159,11 +182,14 @@ async def test_logout_revokes_access_and_refresh(harness: Harness) -> None:
 async def test_password_change_revokes_existing_tokens(harness: Harness) -> None:
     account = await harness.patient()
     await harness.auth.ChangePassword(
-        auth_pb2.ChangePasswordRequest(current_password=DEFAULT_PASSWORD,
-                                       new_password="a-brand-new-passphrase"),
+        auth_pb2.ChangePasswordRequest(
+            current_password=DEFAULT_PASSWORD, new_password="a-brand-new-passphrase"
+        ),
         metadata=account.metadata,
     )
-    await expect_code(harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=account.metadata), UNAUTH)
+    await expect_code(
+        harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=account.metadata), UNAUTH
+    )
     await harness.auth.Login(
         auth_pb2.LoginRequest(email=account.email, password="a-brand-new-passphrase")
     )
@@ -193,8 +219,9 @@ def _forgeries(harness: Harness, account: Account) -> dict[str, str]:
         "wrong_aud": jwt.encode({**claims, "aud": "someone-else"}, secret, algorithm="HS256"),
         "wrong_iss": jwt.encode({**claims, "iss": "evil"}, secret, algorithm="HS256"),
         "wrong_typ": jwt.encode({**claims, "typ": "refresh"}, secret, algorithm="HS256"),
-        "expired": jwt.encode({**claims, "exp": now - 10, "iat": now - 100}, secret,
-                              algorithm="HS256"),
+        "expired": jwt.encode(
+            {**claims, "exp": now - 10, "iat": now - 100}, secret, algorithm="HS256"
+        ),
         "missing_exp": jwt.encode(no_exp, secret, algorithm="HS256"),
         "tampered": f"{head}.{_b64(json.dumps(tampered_claims).encode())}.{sig}",
         "hs512": jwt.encode(claims, secret, algorithm="HS512"),
@@ -205,15 +232,27 @@ def _forgeries(harness: Harness, account: Account) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "attack",
-    ["alg_none", "wrong_key", "wrong_aud", "wrong_iss", "wrong_typ", "expired", "missing_exp",
-     "tampered", "hs512", "garbage", "role_escalation"],
+    [
+        "alg_none",
+        "wrong_key",
+        "wrong_aud",
+        "wrong_iss",
+        "wrong_typ",
+        "expired",
+        "missing_exp",
+        "tampered",
+        "hs512",
+        "garbage",
+        "role_escalation",
+    ],
 )
 async def test_forged_tokens_are_unauthenticated(harness: Harness, attack: str) -> None:
     account = await harness.patient()
     token = _forgeries(harness, account)[attack]
     await expect_code(
-        harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(),
-                            metadata=(("authorization", f"Bearer {token}"),)),
+        harness.auth.WhoAmI(
+            auth_pb2.WhoAmIRequest(), metadata=(("authorization", f"Bearer {token}"),)
+        ),
         UNAUTH,
     )
 
@@ -230,7 +269,9 @@ async def test_token_of_a_deleted_user_is_unauthenticated(harness: Harness) -> N
     account = await harness.patient()
     with harness.components.db.write() as session:
         session.execute(delete(User).where(User.id == uuid.UUID(account.id)))
-    await expect_code(harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=account.metadata), UNAUTH)
+    await expect_code(
+        harness.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=account.metadata), UNAUTH
+    )
 
 
 async def test_wrong_role_is_permission_denied(harness: Harness) -> None:
@@ -241,7 +282,8 @@ async def test_wrong_role_is_permission_denied(harness: Harness) -> None:
         grpc.StatusCode.PERMISSION_DENIED,
     )
     await expect_code(
-        harness.care.SelectDoctor(care_pb2.SelectDoctorRequest(doctor_id=doctor.id),
-                                  metadata=doctor.metadata),
+        harness.care.SelectDoctor(
+            care_pb2.SelectDoctorRequest(doctor_id=doctor.id), metadata=doctor.metadata
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 import grpc
-
 from carenotes.v1 import care_pb2
+from carenotes_server.db.models import CareAssignment
+from sqlalchemy import func, select
+
 from tests.harness import Harness
 from tests.integration.rpc_errors import expect_code, field_violations
 
@@ -33,14 +35,16 @@ async def test_list_doctors_paginates_and_filters(harness: Harness) -> None:
 async def test_bad_page_token_and_huge_page_are_invalid(harness: Harness) -> None:
     patient = await harness.patient()
     err = await expect_code(
-        harness.care.ListDoctors(care_pb2.ListDoctorsRequest(page_token="%%%garbage"),
-                                 metadata=patient.metadata),
+        harness.care.ListDoctors(
+            care_pb2.ListDoctorsRequest(page_token="%%%garbage"), metadata=patient.metadata
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert "page_token" in field_violations(err)
     err = await expect_code(
-        harness.care.ListDoctors(care_pb2.ListDoctorsRequest(page_size=100_000),
-                                 metadata=patient.metadata),
+        harness.care.ListDoctors(
+            care_pb2.ListDoctorsRequest(page_size=100_000), metadata=patient.metadata
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert "page_size" in field_violations(err)
@@ -51,18 +55,15 @@ async def test_select_doctor_replaces_and_keeps_history(harness: Harness) -> Non
     second = await harness.doctor()
     mine = await harness.care.GetMyDoctor(care_pb2.GetMyDoctorRequest(), metadata=patient.metadata)
     assert mine.id == first.id
-    await harness.care.SelectDoctor(care_pb2.SelectDoctorRequest(doctor_id=second.id),
-                                    metadata=patient.metadata)
+    await harness.care.SelectDoctor(
+        care_pb2.SelectDoctorRequest(doctor_id=second.id), metadata=patient.metadata
+    )
     mine = await harness.care.GetMyDoctor(care_pb2.GetMyDoctorRequest(), metadata=patient.metadata)
     assert mine.id == second.id
     old = await harness.care.ListPatients(care_pb2.ListPatientsRequest(), metadata=first.metadata)
     assert patient.id not in [p.id for p in old.patients]
     new = await harness.care.ListPatients(care_pb2.ListPatientsRequest(), metadata=second.metadata)
     assert [p.id for p in new.patients] == [patient.id]
-    from sqlalchemy import func, select
-
-    from carenotes_server.db.models import CareAssignment
-
     with harness.components.db.read() as session:
         history = session.scalar(
             select(func.count()).where(CareAssignment.patient_id == uuid.UUID(patient.id))
@@ -75,18 +76,21 @@ async def test_select_doctor_rejects_non_doctors_and_other_patients(harness: Har
     other = await harness.patient()
     doctor = await harness.doctor()
     await expect_code(
-        harness.care.SelectDoctor(care_pb2.SelectDoctorRequest(doctor_id=other.id),
-                                  metadata=patient.metadata),
+        harness.care.SelectDoctor(
+            care_pb2.SelectDoctorRequest(doctor_id=other.id), metadata=patient.metadata
+        ),
         grpc.StatusCode.NOT_FOUND,
     )
     await expect_code(
-        harness.care.SelectDoctor(care_pb2.SelectDoctorRequest(doctor_id=str(uuid.uuid4())),
-                                  metadata=patient.metadata),
+        harness.care.SelectDoctor(
+            care_pb2.SelectDoctorRequest(doctor_id=str(uuid.uuid4())), metadata=patient.metadata
+        ),
         grpc.StatusCode.NOT_FOUND,
     )
     err = await expect_code(
-        harness.care.SelectDoctor(care_pb2.SelectDoctorRequest(doctor_id="not-a-uuid"),
-                                  metadata=patient.metadata),
+        harness.care.SelectDoctor(
+            care_pb2.SelectDoctorRequest(doctor_id="not-a-uuid"), metadata=patient.metadata
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert "doctor_id" in field_violations(err)

@@ -3,16 +3,18 @@ encryption at rest, access rules and audit, supersession, idempotent extraction.
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import grpc
-from sqlalchemy import MetaData, select, text
-
 from carenotes.v1 import care_pb2, steps_pb2
 from carenotes_server.db.models import AuditEvent, Reminder
 from carenotes_server.domain.crypto import MasterKeyring
+from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from carenotes_server.services.keys import ClinicalCipher
+from sqlalchemy import MetaData, select, text
+
 from tests.harness import Harness
 from tests.integration.rpc_errors import expect_code, field_violations
 
@@ -23,10 +25,12 @@ NOTE_V1 = (
 NOTE_V2 = "Doing better. Take cetirizine 10 mg every morning for 5 days. Follow up in 2 weeks."
 
 
-async def submit(h: Harness, doctor_md: object, patient_id: str, note: str) -> care_pb2.SubmitNoteResponse:
-    return await h.care.SubmitNote(  # type: ignore[no-any-return]
+async def submit(
+    h: Harness, doctor_md: tuple[tuple[str, str]], patient_id: str, note: str
+) -> care_pb2.SubmitNoteResponse:
+    return await h.care.SubmitNote(
         care_pb2.SubmitNoteRequest(patient_id=patient_id, note=note, wait_for_steps=True),
-        metadata=doctor_md,  # type: ignore[arg-type]
+        metadata=doctor_md,
         timeout=20,
     )
 
@@ -42,14 +46,17 @@ async def test_note_becomes_steps_and_a_second_note_replaces_them(harness: Harne
     assert not any("ibuprofen" in a for a in plan)
     assert any("ibuprofen" in c.text.lower() for c in first.actionable_steps.checklist)
 
-    mine = await harness.steps.GetActionableSteps(steps_pb2.GetActionableStepsRequest(),
-                                                  metadata=patient.metadata)
-    assert mine.note_id == first.note_id and mine.extractor == "rules"
+    mine = await harness.steps.GetActionableSteps(
+        steps_pb2.GetActionableStepsRequest(), metadata=patient.metadata
+    )
+    assert mine.note_id == first.note_id
+    assert mine.extractor == "rules"
     with harness.components.db.read() as session:
         reminders = session.scalars(
             select(Reminder).where(Reminder.patient_id == uuid.UUID(patient.id))
         ).all()
-    assert len(reminders) == 6 and all(r.status == "SCHEDULED" for r in reminders)
+    assert len(reminders) == 6
+    assert all(r.status == "SCHEDULED" for r in reminders)
 
     second = await submit(harness, doctor.metadata, patient.id, NOTE_V2)
     now_in_force = await harness.steps.GetActionableSteps(
@@ -71,8 +78,9 @@ async def test_only_the_current_doctor_may_write(harness: Harness) -> None:
     doctor, patient = await harness.assigned_pair()
     stranger = await harness.doctor()
     await expect_code(
-        harness.care.SubmitNote(care_pb2.SubmitNoteRequest(patient_id=patient.id, note="x"),
-                                metadata=stranger.metadata),
+        harness.care.SubmitNote(
+            care_pb2.SubmitNoteRequest(patient_id=patient.id, note="x"), metadata=stranger.metadata
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     await expect_code(
@@ -88,8 +96,10 @@ async def test_empty_and_oversized_notes_are_invalid(harness: Harness) -> None:
     doctor, patient = await harness.assigned_pair()
     for note in ("   ", "x" * 20_001):
         err = await expect_code(
-            harness.care.SubmitNote(care_pb2.SubmitNoteRequest(patient_id=patient.id, note=note),
-                                    metadata=doctor.metadata),
+            harness.care.SubmitNote(
+                care_pb2.SubmitNoteRequest(patient_id=patient.id, note=note),
+                metadata=doctor.metadata,
+            ),
             grpc.StatusCode.INVALID_ARGUMENT,
         )
         assert "note" in field_violations(err)
@@ -100,15 +110,17 @@ async def test_notes_are_readable_only_by_patient_and_author(harness: Harness) -
     other_patient = await harness.patient()
     other_doctor = await harness.doctor()
     sent = await submit(harness, doctor.metadata, patient.id, NOTE_V1)
-    note = await harness.care.GetNote(care_pb2.GetNoteRequest(note_id=sent.note_id),
-                                      metadata=patient.metadata)
+    note = await harness.care.GetNote(
+        care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=patient.metadata
+    )
     assert note.text == NOTE_V1
     listed = await harness.care.ListNotes(care_pb2.ListNotesRequest(), metadata=patient.metadata)
     assert [n.id for n in listed.notes] == [sent.note_id]
     for stranger in (other_patient, other_doctor):
         await expect_code(
-            harness.care.GetNote(care_pb2.GetNoteRequest(note_id=sent.note_id),
-                                 metadata=stranger.metadata),
+            harness.care.GetNote(
+                care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=stranger.metadata
+            ),
             grpc.StatusCode.NOT_FOUND,
         )
         await expect_code(
@@ -119,14 +131,16 @@ async def test_notes_are_readable_only_by_patient_and_author(harness: Harness) -
             grpc.StatusCode.PERMISSION_DENIED,
         )
     await expect_code(
-        harness.care.ListNotes(care_pb2.ListNotesRequest(patient_id=patient.id),
-                               metadata=other_patient.metadata),
+        harness.care.ListNotes(
+            care_pb2.ListNotesRequest(patient_id=patient.id), metadata=other_patient.metadata
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     with harness.components.db.read() as session:
         denied = session.scalars(
-            select(AuditEvent).where(AuditEvent.outcome == "denied",
-                                     AuditEvent.patient_id == uuid.UUID(patient.id))
+            select(AuditEvent).where(
+                AuditEvent.outcome == "denied", AuditEvent.patient_id == uuid.UUID(patient.id)
+            )
         ).all()
     assert len(denied) >= 5
 
@@ -135,15 +149,19 @@ async def test_unassigned_doctor_loses_access_at_once(harness: Harness) -> None:
     doctor, patient = await harness.assigned_pair()
     sent = await submit(harness, doctor.metadata, patient.id, NOTE_V1)
     other = await harness.doctor()
-    await harness.care.SelectDoctor(care_pb2.SelectDoctorRequest(doctor_id=other.id),
-                                    metadata=patient.metadata)
+    await harness.care.SelectDoctor(
+        care_pb2.SelectDoctorRequest(doctor_id=other.id), metadata=patient.metadata
+    )
     await expect_code(
-        harness.care.GetNote(care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=doctor.metadata),
+        harness.care.GetNote(
+            care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=doctor.metadata
+        ),
         grpc.StatusCode.NOT_FOUND,
     )
     await expect_code(
-        harness.steps.GetActionableSteps(steps_pb2.GetActionableStepsRequest(patient_id=patient.id),
-                                         metadata=doctor.metadata),
+        harness.steps.GetActionableSteps(
+            steps_pb2.GetActionableStepsRequest(patient_id=patient.id), metadata=doctor.metadata
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
 
@@ -162,7 +180,7 @@ async def test_no_clinical_word_is_stored_in_clear(harness: Harness) -> None:
     dump: list[str] = []
     with engine.connect() as conn:
         for table in metadata.sorted_tables:
-            for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):  # noqa: S608
+            for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):
                 for value in row:
                     if isinstance(value, bytes | memoryview):
                         dump.append(bytes(value).decode("latin-1").lower())
@@ -178,17 +196,21 @@ async def test_ciphertext_moved_to_another_row_fails_to_decrypt(harness: Harness
     a = await submit(harness, doctor.metadata, patient.id, NOTE_V1)
     b = await submit(harness, doctor.metadata, patient.id, NOTE_V2)
     with harness.components.db.write() as session:
-        blob = session.execute(text("SELECT ciphertext FROM notes WHERE id = :i"),
-                               {"i": _db_id(harness, a.note_id)}).scalar_one()
-        session.execute(text("UPDATE notes SET ciphertext = :c WHERE id = :i"),
-                        {"c": blob, "i": _db_id(harness, b.note_id)})
+        blob = session.execute(
+            text("SELECT ciphertext FROM notes WHERE id = :i"), {"i": _db_id(harness, a.note_id)}
+        ).scalar_one()
+        session.execute(
+            text("UPDATE notes SET ciphertext = :c WHERE id = :i"),
+            {"c": blob, "i": _db_id(harness, b.note_id)},
+        )
     await expect_code(
         harness.care.GetNote(care_pb2.GetNoteRequest(note_id=b.note_id), metadata=patient.metadata),
         grpc.StatusCode.UNAVAILABLE,
     )
     # The untouched note still reads.
-    ok = await harness.care.GetNote(care_pb2.GetNoteRequest(note_id=a.note_id),
-                                    metadata=patient.metadata)
+    ok = await harness.care.GetNote(
+        care_pb2.GetNoteRequest(note_id=a.note_id), metadata=patient.metadata
+    )
     assert ok.text == NOTE_V1
 
 
@@ -206,8 +228,9 @@ async def test_extraction_is_idempotent_and_older_note_never_wins(harness: Harne
     assert job.run(new_id, last_attempt=False) is JobOutcome.DONE
     assert job.run(new_id, last_attempt=False) is JobOutcome.ALREADY_SETTLED  # redelivered
     assert job.run(old_id, last_attempt=False) is JobOutcome.DONE  # finishes late
-    steps = await harness.steps.GetActionableSteps(steps_pb2.GetActionableStepsRequest(),
-                                                   metadata=patient.metadata)
+    steps = await harness.steps.GetActionableSteps(
+        steps_pb2.GetActionableStepsRequest(), metadata=patient.metadata
+    )
     assert steps.note_id == str(new_id)
     with c.db.read() as session:
         by_note = session.scalars(
@@ -219,19 +242,17 @@ async def test_extraction_is_idempotent_and_older_note_never_wins(harness: Harne
 async def test_wrong_master_key_fails_closed(harness: Harness) -> None:
     doctor, patient = await harness.assigned_pair()
     sent = await submit(harness, doctor.metadata, patient.id, NOTE_V1)
-    import os
-
     wrong = ClinicalCipher(MasterKeyring({"test1": os.urandom(32)}, "test1"))
     harness.components.notes._cipher = wrong
     err = await expect_code(
-        harness.care.GetNote(care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=patient.metadata),
+        harness.care.GetNote(
+            care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=patient.metadata
+        ),
         grpc.StatusCode.UNAVAILABLE,
     )
     assert "decrypt" in (err.details() or "")
     assert "Amoxicillin" not in (err.details() or "")
 
 
-def _caller(c: object, user_id: str) -> object:
-    from carenotes_server.services.caller import Caller, Role
-
+def _caller(c: object, user_id: str) -> Caller:
     return Caller(uuid.UUID(user_id), Role.DOCTOR, uuid.uuid4())
