@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from carenotes_server.db.database import Database
 
+from carenotes_server.db.database import Database
 from tests.databases import database_url
 from tests.harness import Harness, running_server
 

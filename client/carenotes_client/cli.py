@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TextIO
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
-from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_client import render
 from carenotes_client.client import DEFAULT_TARGET, CareClient
 from carenotes_client.errors import (

@@ -16,9 +16,9 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
-from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_client.backoff import Backoff
 from carenotes_client.errors import (
     DeadlineExceeded,

@@ -8,7 +8,6 @@ see these as plain attributes and never have to touch grpc.RpcError.
 
 # The subclasses are named after the gRPC status codes they stand for, as
 # callers already know them (NotFound, not NotFoundError).
-# ruff: noqa: N818
 
 from __future__ import annotations
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC
 
-from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 
 
 def when(stamp: Timestamp) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Protocol, TypeVar
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
+
 from carenotes.v1 import (
     auth_pb2,
     auth_pb2_grpc,

@@ -21,10 +21,10 @@ from datetime import timedelta
 
 import dramatiq
 import grpc
-from carenotes.v1 import auth_pb2_grpc, care_pb2_grpc, steps_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from carenotes.v1 import auth_pb2_grpc, care_pb2_grpc, steps_pb2_grpc
 from carenotes_server.clock import Clock, SystemClock
 from carenotes_server.config import Settings
 from carenotes_server.db.database import Database

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from carenotes_client import CareClient, FileSessionStore
 
+from carenotes_client import CareClient, FileSessionStore
 from tests.client.fake_server import FakeAuth, FakeServer
 
 

@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
-from carenotes.v1 import auth_pb2
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import status_pb2
 from grpc_status import rpc_status
+
+from carenotes.v1 import auth_pb2
 
 UnaryBehaviour = Callable[[Any, grpc.ServicerContext], Message]
 StreamBehaviour = Callable[[Any, grpc.ServicerContext], Iterator[Message]]

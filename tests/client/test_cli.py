@@ -10,12 +10,12 @@ from pathlib import Path
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import pytest
-from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
-from carenotes_client import CareClient
-from carenotes_client.cli import main
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 
+from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
+from carenotes_client import CareClient
+from carenotes_client.cli import main
 from tests.client.fake_server import FakeAuth, FakeServer, abort, abort_rich
 
 

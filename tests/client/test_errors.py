@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import pytest
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+
 from carenotes.v1 import auth_pb2
 from carenotes_client import (
     CareClient,
@@ -15,10 +19,6 @@ from carenotes_client import (
     Unavailable,
 )
 from carenotes_client.errors import STATUS_DETAILS_KEY, from_status_parts
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2
-
 from tests.client.fake_server import FakeServer, abort, abort_rich
 
 

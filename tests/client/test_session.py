@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from carenotes_client import FileSessionStore, Session, default_session_path
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import pytest
-from carenotes.v1 import auth_pb2
-from carenotes_client import CareClient, FileSessionStore, MemorySessionStore, Unauthenticated
 from google.protobuf.message import Message
 
+from carenotes.v1 import auth_pb2
+from carenotes_client import CareClient, FileSessionStore, MemorySessionStore, Unauthenticated
 from tests.client.fake_server import FakeAuth, FakeServer, abort
 
 

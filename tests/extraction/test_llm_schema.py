@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from carenotes_server.domain import steps as bounds
 from carenotes_server.domain.steps import ExtractedSteps
 from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
@@ -17,7 +18,6 @@ from carenotes_server.extraction.llm_schema import (
 )
 from carenotes_server.extraction.prompt import SYSTEM_INSTRUCTION, frame_note
 from carenotes_server.extraction.sanitize import SplitNote, split_untrusted
-
 from tests.extraction import (
     CLINICAL_SENTENCES,
     EMPTY_ANSWER,

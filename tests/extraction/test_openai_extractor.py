@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from carenotes_server.domain.steps import ExtractedSteps
 from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
 from carenotes_server.extraction.llm_schema import ANSWER_JSON_SCHEMA
 from carenotes_server.extraction.openai_compat import OpenAICompatExtractor
 from carenotes_server.extraction.prompt import SYSTEM_INSTRUCTION
-
 from tests.extraction import (
     CLINICAL_SENTENCES,
     EMPTY_ANSWER,

@@ -11,11 +11,11 @@ import uuid
 import grpc
 import jwt
 import pytest
-from carenotes.v1 import auth_pb2, care_pb2
-from carenotes_server.db.models import User
 from google.rpc import error_details_pb2
 from sqlalchemy import delete
 
+from carenotes.v1 import auth_pb2, care_pb2
+from carenotes_server.db.models import User
 from tests.harness import DEFAULT_PASSWORD, Account, Harness
 from tests.integration.rpc_errors import expect_code, field_violations, rich_status
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import grpc
-from carenotes.v1 import care_pb2
-from carenotes_server.db.models import CareAssignment
 from sqlalchemy import func, select
 
+from carenotes.v1 import care_pb2
+from carenotes_server.db.models import CareAssignment
 from tests.harness import Harness
 from tests.integration.rpc_errors import expect_code, field_violations
 

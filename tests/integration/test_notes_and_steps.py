@@ -7,14 +7,14 @@ import os
 import uuid
 
 import grpc
+from sqlalchemy import MetaData, select, text
+
 from carenotes.v1 import care_pb2, steps_pb2
 from carenotes_server.db.models import AuditEvent, Reminder
 from carenotes_server.domain.crypto import MasterKeyring
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from carenotes_server.services.keys import ClinicalCipher
-from sqlalchemy import MetaData, select, text
-
 from tests.harness import Harness
 from tests.integration.rpc_errors import expect_code, field_violations
 

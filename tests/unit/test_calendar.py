@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from carenotes_server.domain.calendar import PRODID, CalendarEntry, build_ics
 from icalendar import Calendar
+
+from carenotes_server.domain.calendar import PRODID, CalendarEntry, build_ics
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool
+
 from carenotes.v1 import options_pb2
 from carenotes_server.grpc_api.policy import (
     Access,
@@ -10,7 +12,6 @@ from carenotes_server.grpc_api.policy import (
     build_policy_table,
     services,
 )
-from google.protobuf import descriptor_pb2, descriptor_pool
 
 
 def test_every_rpc_of_the_contract_declares_a_policy() -> None:

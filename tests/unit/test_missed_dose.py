@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from carenotes_server.domain.missed_dose import MissedDosePolicy, makeup_due
 
 NEW_YORK = ZoneInfo("America/New_York")  # 2025: spring forward Mar 9, fall back Nov 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import product
 
 import pytest
+
 from carenotes.v1 import steps_pb2
 from carenotes_server.domain.reminder_state import (
     ACKNOWLEDGED_STATES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from carenotes_server.domain.steps import (
     MAX_CHECKLIST_ITEMS,
     MAX_PLAN_ITEMS,

@@ -7,6 +7,9 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from carenotes_server.domain.schedule import (
     DEFAULT_TIMES_OF_DAY,
     Slot,
@@ -17,8 +20,6 @@ from carenotes_server.domain.schedule import (
     window_end,
 )
 from carenotes_server.domain.steps import MAX_TIMES_PER_DAY, Schedule
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NEW_YORK = ZoneInfo("America/New_York")  # 2025: spring forward Mar 9, fall back Nov 2
 BERLIN = ZoneInfo("Europe/Berlin")  # 2025: spring forward Mar 30, fall back Oct 26

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from carenotes.v1 import care_pb2, care_pb2_grpc
 
+from carenotes.v1 import care_pb2, care_pb2_grpc
 from carenotes_server.db.database import Database
 from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import unary_guard

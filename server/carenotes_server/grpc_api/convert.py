@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.domain.steps import ExtractedSteps, Schedule
 from carenotes_server.services.accounts import TokenPair, UserView

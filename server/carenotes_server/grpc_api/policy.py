@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import Enum
 
-from carenotes.v1 import auth_pb2, care_pb2, options_pb2, steps_pb2
 from google.protobuf.descriptor import FileDescriptor, ServiceDescriptor
+
+from carenotes.v1 import auth_pb2, care_pb2, options_pb2, steps_pb2
 
 
 class Access(Enum):

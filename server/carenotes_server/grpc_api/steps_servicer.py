@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from carenotes.v1 import steps_pb2, steps_pb2_grpc
 
+from carenotes.v1 import steps_pb2, steps_pb2_grpc
 from carenotes_server.db.database import Database
 from carenotes_server.domain.errors import FieldViolation, InvalidArgument, Unavailable
 from carenotes_server.feed import ReminderFeed, StreamOverflow
