@@ -258,7 +258,7 @@ class RemindersService:
             ).first()
             if found is None:
                 return None
-            reminder, item = found.tuple()
+            reminder, item = found
             if reminder.status != _SCHEDULED:
                 return None
             if reminder.due_at > now + FIRE_EARLY_TOLERANCE:
@@ -327,7 +327,7 @@ class RemindersService:
                 .limit(limit)
                 .with_for_update(of=[Reminder, PlanItem], key_share=True, skip_locked=True)
             ).all()
-            return self._close_missed(session, [row.tuple() for row in found], now)
+            return self._close_missed(session, [(reminder, item) for reminder, item in found], now)
 
     def top_up(self, now: datetime, limit: int = 500) -> int:
         """Extends ongoing plans to now + ongoing_window; returns the reminders written.
