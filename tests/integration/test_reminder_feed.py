@@ -65,8 +65,9 @@ async def _tick(h: Harness) -> None:
     await asyncio.to_thread(h.components.scheduler.tick)
 
 
-async def _read(call: object, timeout: float = 10.0) -> steps_pb2.Reminder:
-    message = await asyncio.wait_for(call.read(), timeout)  # type: ignore[attr-defined]
+async def _read(call: object) -> steps_pb2.Reminder:
+    async with asyncio.timeout(10):
+        message = await call.read()  # type: ignore[attr-defined]
     assert isinstance(message, steps_pb2.Reminder), message
     return message
 
