@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint typecheck proto proto-check docs docs-check eval bench dev-certs install clean test-sqlite test-postgres
+.PHONY: run test lint proto proto-check docs docs-check eval bench dev-certs install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check server client tests bench scripts
 	$(VENV)/bin/mypy server client tests bench
 
-test: $(STAMP) proto-check lint
+test: $(STAMP) proto-check docs-check lint
 	$(VENV)/bin/pytest -q
+
+docs: $(STAMP)
+	$(PY) scripts/gen_api_docs.py > docs/api.md
+
+docs-check: $(STAMP)
+	$(PY) scripts/gen_api_docs.py --check docs/api.md
+
+dev-certs: $(STAMP)
+	$(PY) scripts/dev_certs.py certs
 
 eval: $(STAMP)
 	$(PY) -m tests.eval.score

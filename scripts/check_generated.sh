@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp -r . "$tmp/tree" 2>/dev/null || true
+mkdir -p "$tmp/tree"
+cp -r protos scripts "$tmp/tree/"
 PYTHON="$PWD/.venv/bin/python" bash -c "cd '$tmp/tree' && scripts/gen_protos.sh"
 if ! diff -r generated "$tmp/tree/generated" >/dev/null; then
   echo "generated/ is stale: run 'make proto' and commit the result" >&2
