@@ -26,21 +26,25 @@ from carenotes_server.extraction.base import Extractor
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
 
+def random_key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
 def test_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    key = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    """Settings for a test server; an extra value of "" removes that variable."""
     env = {
         "CARENOTES_DATA_DIR": str(data_dir),
         "CARENOTES_DATABASE_URL": db_url,
         "CARENOTES_LISTEN": "127.0.0.1:0",
         "CARENOTES_JWT_SECRET": base64.urlsafe_b64encode(os.urandom(48)).decode().rstrip("="),
-        "CARENOTES_MASTER_KEYS": f"test1:{key}",
+        "CARENOTES_MASTER_KEYS": f"test1:{random_key()}",
         "CARENOTES_MASTER_KEY_ID": "test1",
         "CARENOTES_HASH_CONCURRENCY": "2",
         "CARENOTES_DB_THREADS": "8",
         "CARENOTES_LOG_LEVEL": "WARNING",
     }
     env.update(extra)
-    return env
+    return {k: v for k, v in env.items() if v}
 
 
 @dataclass

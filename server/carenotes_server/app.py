@@ -65,6 +65,9 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 20_000),
     ("grpc.http2.max_pings_without_data", 0),
+    # Recycle connections every 30 min so new replicas behind an L4 balancer get load;
+    # open reminder streams then end and clients resume from their cursor.
+    ("grpc.max_connection_age_ms", 30 * 60_000),
     ("grpc.max_connection_age_grace_ms", 30_000),
 ]
 SERVICE_NAMES = [svc.full_name for svc in services()]

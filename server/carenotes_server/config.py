@@ -26,6 +26,15 @@ class ConfigError(Exception):
     """The settings are unusable; the message names the variable to fix (never its value)."""
 
 
+def _private_file(path: Path) -> None:
+    """Creates the embedded database file (and its WAL siblings) readable by the owner only."""
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate == path and not candidate.exists():
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT, 0o600))
+        if candidate.exists():
+            candidate.chmod(0o600)
+
+
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "carenotes"
@@ -163,6 +172,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if not database_url:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         database_url = f"sqlite:///{data_dir / 'carenotes.db'}"
+        _private_file(data_dir / "carenotes.db")
     if database_url.startswith(("postgres://", "postgresql://")):
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
 

@@ -18,7 +18,7 @@ from typing import Any, cast
 import grpc
 
 from carenotes_server.domain.errors import DomainError, PermissionDenied, Unauthenticated
-from carenotes_server.grpc_api.errors import abort, classify
+from carenotes_server.grpc_api.errors import abort, classify, to_status
 from carenotes_server.grpc_api.policy import Access
 from carenotes_server.services.caller import Caller, Role
 
@@ -111,7 +111,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     caller = await self._admit(method, context)
                 except Exception as exc:  # noqa: BLE001 - mapped to a status
                     error: DomainError = classify(exc)
-                    code = type(error).__name__
+                    code = _status_name(error)
                     await abort(context, error)
                 token = _current_caller.set(caller)
                 try:
@@ -119,7 +119,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 finally:
                     _current_caller.reset(token)
             except grpc.aio.AbortError:
-                code = code if code != "OK" else str(context.code())
+                code = code if code != "OK" else _code_name(context.code())
                 raise
             finally:
                 _log_call(method, code, started, caller)
@@ -147,6 +147,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 _log_call(method, "stream-closed", started, caller)
 
         return wrapper
+
+
+def _status_name(error: DomainError) -> str:
+    return _code_name(to_status(error).code)
+
+
+def _code_name(code: object) -> str:
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
 
 
 def _log_call(method: str, code: str, started: float, caller: Caller | None) -> None:

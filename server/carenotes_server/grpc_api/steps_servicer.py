@@ -51,7 +51,7 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     async def PreviewActionableSteps(
         self, request: steps_pb2.PreviewActionableStepsRequest, context: Context
     ) -> steps_pb2.ActionableSteps:
-        return convert.steps(await self._steps.preview(request.note))
+        return convert.steps(await self._steps.preview(current_caller(), request.note))
 
     @unary_guard
     async def AcknowledgeReminder(

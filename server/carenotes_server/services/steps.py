@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Protocol
 
@@ -20,7 +21,12 @@ from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import ChecklistItem, Note, PairKey, PlanItem, StepSet, User
 from carenotes_server.domain import validation
-from carenotes_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from carenotes_server.domain.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
 from carenotes_server.domain.steps import ExtractedSteps, Schedule
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.services import access, audit
@@ -34,6 +40,7 @@ from carenotes_server.services.views import (
     StepsView,
 )
 
+_MAX_PREVIEWS_IN_FLIGHT = 32
 CHECKLIST_KIND = "checklist_item"
 PLAN_KIND = "plan_item"
 
@@ -81,6 +88,8 @@ class StepsService:
         self._clock = clock
         self._planner = planner
         self._extractor = extractor
+        self._preview_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="preview")
+        self._previews_in_flight = 0
 
     # --- reading -------------------------------------------------------------------
 
@@ -196,11 +205,22 @@ class StepsService:
         )
         raise NotFound("no such checklist item")
 
-    async def preview(self, note: str) -> StepsView:
+    async def preview(self, caller: Caller, note: str) -> StepsView:
         violation = validation.note_text_violation(note)
         if violation:
             raise InvalidArgument(violation)
-        steps = await asyncio.to_thread(self._extractor.extract, note)
+        # Previews run the extractor (maybe an LLM call of seconds) on their own small
+        # pool with a bounded queue, so they can neither starve the database pool nor
+        # pile up without limit.
+        if self._previews_in_flight >= _MAX_PREVIEWS_IN_FLIGHT:
+            raise ResourceExhausted("too many previews in progress; retry shortly", 1.0)
+        self._previews_in_flight += 1
+        try:
+            loop = asyncio.get_running_loop()
+            steps = await loop.run_in_executor(self._preview_pool, self._extractor.extract, note)
+        finally:
+            self._previews_in_flight -= 1
+        await self._db.run(self._audit_preview, caller)
         return StepsView(
             checklist=[ChecklistItemView(None, c.text) for c in steps.checklist],
             plan=[PlanItemView(None, p.action, p.schedule) for p in steps.plan],
@@ -208,6 +228,18 @@ class StepsService:
             extractor=self._extractor.name,
             created_at=None,
         )
+
+    def _audit_preview(self, caller: Caller) -> None:
+        with self._db.write() as session:
+            audit.record(
+                session,
+                at=self._clock.now(),
+                caller=caller,
+                action="steps.preview",
+                resource_type="note_text",
+                resource_id=None,
+                patient_id=None,
+            )
 
     # --- putting steps in force (called by the extraction job) ----------------------
 
