@@ -65,6 +65,15 @@ async def _tick(h: Harness) -> None:
     await asyncio.to_thread(h.components.scheduler.tick)
 
 
+async def _until_sent(h: Harness, reminder_id: uuid.UUID) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            with h.components.db.read() as session:
+                if session.get(Reminder, reminder_id).status == "SENT":  # type: ignore[union-attr]
+                    return
+            await asyncio.sleep(0.02)
+
+
 async def _read(call: object) -> steps_pb2.Reminder:
     async with asyncio.timeout(10):
         message = await call.read()  # type: ignore[attr-defined]
@@ -183,6 +192,7 @@ async def test_stream_replays_unacknowledged_after_the_cursor(
     rows = _reminders(h, patient)
     clock.set(rows[0].due_at)
     await _tick(h)
+    await _until_sent(h, rows[0].id)  # the worker thread delivers it; then queue the next
     # Just before the second dose: the first is still open (its window ends at the second).
     clock.set(rows[1].due_at - timedelta(milliseconds=500))
     h.components.tasks.enqueue_fire(rows[1].id, 0)
