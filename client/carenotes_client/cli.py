@@ -34,6 +34,8 @@ from carenotes_client.errors import (
 from carenotes_client.session import FileSessionStore
 
 SERVER_ENV = "CARENOTES_SERVER"
+CLIENT_CERT_ENV = "CARENOTES_CLIENT_CERT"
+CLIENT_KEY_ENV = "CARENOTES_CLIENT_KEY"
 DEFAULT_TIMEOUT = 10.0
 # Waiting for an extraction may take a language model a while.
 DEFAULT_WAIT_TIMEOUT = 60.0
@@ -327,6 +329,16 @@ def _global_options() -> argparse.ArgumentParser:
     s = argparse.SUPPRESS
     common.add_argument("--server", default=s, help=f"host:port (env {SERVER_ENV})")
     common.add_argument("--ca-file", default=s, help="PEM CA bundle: use TLS")
+    common.add_argument(
+        "--cert-file",
+        default=s,
+        help=f"PEM client certificate for mutual TLS (env {CLIENT_CERT_ENV}; needs --key-file)",
+    )
+    common.add_argument(
+        "--key-file",
+        default=s,
+        help=f"PEM private key of --cert-file (env {CLIENT_KEY_ENV})",
+    )
     common.add_argument("--json", action="store_true", default=s, help="print proto3 JSON")
     common.add_argument("--timeout", type=float, default=s, help="deadline of each call, s")
     return common
@@ -352,7 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Carenotes: notes, steps and reminders.",
         parents=[_global_options()],
     )
-    parser.set_defaults(server=None, ca_file=None, json=False, timeout=None)
+    parser.set_defaults(
+        server=None, ca_file=None, cert_file=None, key_file=None, json=False, timeout=None
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
@@ -492,12 +506,35 @@ def main(
     except OSError as e:
         print(f"error: cannot read the CA file: {e.strerror} ({ca_file})", file=stderr)
         return EXIT_OTHER
+    cert_file = args.cert_file or os.environ.get(CLIENT_CERT_ENV) or None
+    key_file = args.key_file or os.environ.get(CLIENT_KEY_ENV) or None
+    if (cert_file is None) != (key_file is None):
+        print("error: give both --cert-file and --key-file, or neither", file=stderr)
+        return EXIT_INVALID
+    if cert_file is not None and root_certificates is None:
+        print("error: a client certificate needs TLS: give --ca-file too", file=stderr)
+        return EXIT_INVALID
+    certificate_chain: bytes | None = None
+    private_key: bytes | None = None
+    if cert_file is not None and key_file is not None:
+        for label, path in (("client certificate", cert_file), ("client key", key_file)):
+            try:
+                data = Path(path).read_bytes()
+            except OSError as e:
+                print(f"error: cannot read the {label} file: {e.strerror} ({path})", file=stderr)
+                return EXIT_OTHER
+            if label == "client certificate":
+                certificate_chain = data
+            else:
+                private_key = data
 
     client = CareClient(
         target,
         session_store=store,
         timeout=args.timeout or DEFAULT_TIMEOUT,
         root_certificates=root_certificates,
+        certificate_chain=certificate_chain,
+        private_key=private_key,
     )
     ctx = Context(client, store, args, stdout, stdin, ca_file)
     try:

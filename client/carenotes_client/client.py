@@ -98,7 +98,8 @@ class CareClient:
 
     `session_store` keeps the tokens (default: in memory only; the CLI uses a
     FileSessionStore). Without `root_certificates` the channel is plaintext,
-    which suits only a server on this machine.
+    which suits only a server on this machine. For a server that requires mutual
+    TLS, also pass the client's `certificate_chain` and `private_key` (PEM).
     """
 
     def __init__(
@@ -108,15 +109,25 @@ class CareClient:
         session_store: SessionStore | None = None,
         timeout: float = 10.0,
         root_certificates: bytes | None = None,
+        certificate_chain: bytes | None = None,
+        private_key: bytes | None = None,
         refresh_margin: timedelta = timedelta(seconds=60),
     ) -> None:
+        if (certificate_chain is None) != (private_key is None):
+            raise ValueError("give both certificate_chain and private_key, or neither")
+        if certificate_chain is not None and root_certificates is None:
+            raise ValueError("a client certificate needs TLS: give root_certificates too")
         self.target = target
         self.timeout = timeout
         self.session_store: SessionStore = session_store or MemorySessionStore()
         self._secure = root_certificates is not None
         self._refresh_margin = refresh_margin
         if root_certificates is not None:
-            credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=root_certificates,
+                private_key=private_key,
+                certificate_chain=certificate_chain,
+            )
             self._channel = grpc.secure_channel(target, credentials)
         else:
             self._channel = grpc.insecure_channel(target)
