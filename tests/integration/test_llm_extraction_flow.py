@@ -1,0 +1,126 @@
+"""The Gemini extractor inside the running service (real google-genai SDK, local fake
+Gemini over HTTP): steps come into force only when extraction succeeds; an invalid or
+injected answer schedules nothing, marks the note FAILED and leaves the old plan alone;
+transient provider errors are retried by the job queue."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from carenotes.v1 import care_pb2, steps_pb2
+from carenotes_server.db.models import Reminder, StepSet
+from tests.extraction import SAMPLE_NOTE, injected_answer_json, valid_answer_json
+from tests.fakes.fake_llm_server import Answer, FakeLlmServer, HttpError
+from tests.harness import Account, Harness, running_server
+
+
+@pytest.fixture
+def fake_gemini() -> Iterator[FakeLlmServer]:
+    with FakeLlmServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def gemini_harness(
+    db_url: str, tmp_path: Path, fake_gemini: FakeLlmServer
+) -> AsyncIterator[Harness]:
+    env = {
+        "CARENOTES_EXTRACTOR": "gemini",
+        "GEMINI_API_KEY": "test-key",
+        "CARENOTES_GEMINI_BASE_URL": fake_gemini.base_url,
+        "CARENOTES_LLM_TIMEOUT_SECONDS": "2",
+        "CARENOTES_LLM_ATTEMPTS": "1",
+    }
+    async with running_server(db_url, tmp_path, env=env) as h:
+        yield h
+
+
+async def _submit(h: Harness, doctor: Account, patient: Account) -> care_pb2.SubmitNoteResponse:
+    return await h.care.SubmitNote(
+        care_pb2.SubmitNoteRequest(patient_id=patient.id, note=SAMPLE_NOTE, wait_for_steps=True),
+        metadata=doctor.metadata,
+        timeout=30,
+    )
+
+
+def _counts(h: Harness, patient: Account) -> tuple[int, int]:
+    pid = uuid.UUID(patient.id)
+    with h.components.db.read() as session:
+        sets = session.scalar(select(func.count()).where(StepSet.patient_id == pid))
+        scheduled = session.scalar(
+            select(func.count()).where(Reminder.patient_id == pid, Reminder.status == "SCHEDULED")
+        )
+    return int(sets or 0), int(scheduled or 0)
+
+
+async def test_valid_answer_comes_into_force(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer
+) -> None:
+    h = gemini_harness
+    doctor, patient = await h.assigned_pair()
+    fake_gemini.enqueue(Answer(valid_answer_json()))
+    sent = await _submit(h, doctor, patient)
+    assert sent.extraction_status == care_pb2.EXTRACTION_STATUS_DONE
+    assert sent.actionable_steps.extractor == "gemini"
+    assert sent.actionable_steps.plan[0].action == "Take amoxicillin 500 mg"
+    assert _counts(h, patient) == (1, 20)
+    # The model never saw the injected sentence.
+    assert "oxycodone" not in fake_gemini.requests[0].prompt_text.lower()
+
+
+@pytest.mark.parametrize(
+    "bad_answer",
+    ["{not json", '{"checklist": [], "plan": [], "extra": 1}', "injected"],
+)
+async def test_invalid_answer_schedules_nothing_and_keeps_the_old_plan(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer, bad_answer: str
+) -> None:
+    h = gemini_harness
+    doctor, patient = await h.assigned_pair()
+    fake_gemini.enqueue(Answer(valid_answer_json()))
+    first = await _submit(h, doctor, patient)
+    assert _counts(h, patient) == (1, 20)
+    fake_gemini.enqueue(Answer(injected_answer_json() if bad_answer == "injected" else bad_answer))
+    second = await _submit(h, doctor, patient)
+    assert second.extraction_status == care_pb2.EXTRACTION_STATUS_FAILED
+    assert second.failure_reason
+    assert "oxycodone" not in second.failure_reason.lower()
+    assert _counts(h, patient) == (1, 20)  # old steps and reminders untouched
+    steps = await h.steps.GetActionableSteps(
+        steps_pb2.GetActionableStepsRequest(), metadata=patient.metadata
+    )
+    assert steps.note_id == first.note_id
+    note = await h.care.GetNote(
+        care_pb2.GetNoteRequest(note_id=second.note_id), metadata=doctor.metadata
+    )
+    assert note.extraction_status == care_pb2.EXTRACTION_STATUS_FAILED
+
+
+async def test_transient_errors_are_retried_by_the_queue(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer
+) -> None:
+    h = gemini_harness
+    doctor, patient = await h.assigned_pair()
+    fake_gemini.enqueue(HttpError(503), HttpError(429), Answer(valid_answer_json()))
+    sent = await h.care.SubmitNote(
+        care_pb2.SubmitNoteRequest(patient_id=patient.id, note=SAMPLE_NOTE),
+        metadata=doctor.metadata,
+    )
+    assert sent.extraction_status == care_pb2.EXTRACTION_STATUS_PENDING
+    async with asyncio.timeout(30):
+        while True:
+            note = await h.care.GetNote(
+                care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=doctor.metadata
+            )
+            if note.extraction_status != care_pb2.EXTRACTION_STATUS_PENDING:
+                break
+            await asyncio.sleep(0.1)
+    assert note.extraction_status == care_pb2.EXTRACTION_STATUS_DONE
+    assert len(fake_gemini.requests) == 3
+    assert _counts(h, patient) == (1, 20)
