@@ -36,7 +36,7 @@ def test_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "CARENOTES_DATA_DIR": str(data_dir),
         "CARENOTES_DATABASE_URL": db_url,
         "CARENOTES_LISTEN": "127.0.0.1:0",
-        "CARENOTES_JWT_SECRET": base64.urlsafe_b64encode(os.urandom(48)).decode().rstrip("="),
+        "CARENOTES_JWT_SECRET": base64.urlsafe_b64encode(os.urandom(64)).decode().rstrip("="),
         "CARENOTES_MASTER_KEYS": f"test1:{random_key()}",
         "CARENOTES_MASTER_KEY_ID": "test1",
         "CARENOTES_HASH_CONCURRENCY": "2",
