@@ -15,16 +15,19 @@ import logging
 import signal
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import dramatiq
 import grpc
+import redis.asyncio as aioredis
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy import text
 
 from carenotes.v1 import auth_pb2_grpc, care_pb2_grpc, steps_pb2_grpc
+from carenotes_server import metrics
 from carenotes_server.clock import Clock, SystemClock
 from carenotes_server.config import Settings
 from carenotes_server.db.database import Database
@@ -71,6 +74,10 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.max_connection_age_grace_ms", 30_000),
 ]
 SERVICE_NAMES = [svc.full_name for svc in services()]
+# Health of dependencies, on their own names so the API services stay SERVING (notes are
+# accepted while Redis is down; the database being down shows as UNAVAILABLE per call).
+BROKER_HEALTH = "carenotes.broker"
+DATABASE_HEALTH = "carenotes.database"
 
 
 @dataclass
@@ -95,8 +102,15 @@ class Components:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
+    _metrics: metrics.MetricsServer | None = None
+
+    @property
+    def metrics_port(self) -> int | None:
+        return self._metrics.port if self._metrics is not None else None
 
     def start_background(self, *, worker: bool, scheduler: bool) -> None:
+        if self.settings.metrics_listen and self._metrics is None:
+            self._metrics = metrics.start_metrics_server(self.settings.metrics_listen)
         if worker:
             self._worker = start_worker(self.broker, threads=self.settings.worker_threads)
         if scheduler:
@@ -118,6 +132,9 @@ class Components:
         self.broker.close()
         self.hasher.shutdown()
         self.db.dispose()
+        if self._metrics is not None:
+            self._metrics.stop()
+            self._metrics = None
 
 
 def build(
@@ -180,7 +197,9 @@ def build(
     )
     tasks = Tasks(
         broker,
-        TaskRuntime(ExtractionJob(db, cipher, extractor, steps), reminders, _safe(announce), clock),
+        TaskRuntime(
+            ExtractionJob(db, cipher, extractor, steps), reminders, _safe(announce), clock, db
+        ),
     )
     notes = NotesService(db, cipher, clock, tasks.enqueue_extraction)
     scheduler = Scheduler(
@@ -190,6 +209,7 @@ def build(
         enqueue_fire=tasks.enqueue_fire,
         enqueue_extraction=tasks.enqueue_extraction,
         horizon=timedelta(seconds=settings.scheduler_horizon_seconds),
+        requeue_after=timedelta(seconds=settings.note_requeue_seconds),
     )
     return Components(
         settings,
@@ -245,6 +265,8 @@ class CarenotesServer:
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
         self._relay: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._dependency_state: dict[str, bool] = {}
 
     async def _authenticate(self, token: str) -> Caller:
         return await self.c.db.run(self.c.accounts.authenticate, token)
@@ -286,12 +308,19 @@ class CarenotesServer:
             self._relay = asyncio.create_task(relay_from_redis(c.settings.redis_url, c.feed))
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        metrics.track_streams(c.feed)
+        await self._check_dependencies(None)
+        self._watch = asyncio.create_task(self._watch_dependencies())
         log.info("serving", extra={"listen": self.listen, "port": self.port})
         return self.port
 
     async def stop(self, grace: float = 5.0) -> None:
         # NOT_SERVING first, so load balancers stop sending new calls during the grace.
         await self.health.enter_graceful_shutdown()
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         self.c.feed.close()
         if self._relay is not None:
             self._relay.cancel()
@@ -299,6 +328,51 @@ class CarenotesServer:
                 await self._relay
         if self._server is not None:
             await self._server.stop(grace)
+
+    async def _watch_dependencies(self) -> None:
+        """Probes Redis (production) and the database every health_check_seconds."""
+        url = self.c.settings.redis_url
+        client = aioredis.Redis.from_url(url, socket_timeout=1.0) if url else None
+        try:
+            while True:
+                await asyncio.sleep(self.c.settings.health_check_seconds)
+                await self._check_dependencies(client)
+        finally:
+            if client is not None:
+                await client.aclose()
+
+    async def _check_dependencies(self, client: aioredis.Redis | None) -> None:
+        timeout = max(0.5, min(2.0, self.c.settings.health_check_seconds))
+        if self.c.settings.redis_url is None:
+            broker_up = True  # embedded: the broker lives in this process
+        elif client is None:
+            probe = aioredis.Redis.from_url(self.c.settings.redis_url, socket_timeout=1.0)
+            try:
+                broker_up = await _probe(probe.ping(), timeout)
+            finally:
+                await probe.aclose()
+        else:
+            broker_up = await _probe(client.ping(), timeout)
+        database_up = await _probe(self.c.db.run(_ping_database, self.c.db), timeout)
+        await self._set_dependency(BROKER_HEALTH, "broker", broker_up)
+        await self._set_dependency(DATABASE_HEALTH, "database", database_up)
+
+    async def _set_dependency(self, service: str, dependency: str, up: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if up
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        if self._dependency_state.get(service) != up:
+            if service in self._dependency_state or not up:
+                log.log(
+                    logging.INFO if up else logging.WARNING,
+                    "dependency health changed",
+                    extra={"dependency": dependency, "up": up},
+                )
+            self._dependency_state[service] = up
+        metrics.safely(lambda: metrics.DEPENDENCY_UP.labels(dependency).set(1 if up else 0))
+        await self.health.set(service, status)
 
     async def wait(self) -> None:
         assert self._server is not None
@@ -320,3 +394,17 @@ async def serve(settings: Settings) -> None:
     log.info("shutting down")
     await server.stop()
     components.stop_background()
+
+
+def _ping_database(db: Database) -> None:
+    with db.read() as session:
+        session.execute(text("SELECT 1"))
+
+
+async def _probe(check: Awaitable[object], seconds: float) -> bool:
+    """True when check completes within seconds; any error or a timeout is False."""
+    try:
+        await asyncio.wait_for(check, seconds)
+    except Exception:  # noqa: BLE001 - down, whatever the reason
+        return False
+    return True

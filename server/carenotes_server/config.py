@@ -77,6 +77,12 @@ class Settings:
     log_level: str = "INFO"
     embedded_worker: bool = True
     embedded_scheduler: bool = True
+    # Prometheus endpoint HOST:PORT of this process; None: no endpoint.
+    metrics_listen: str | None = None
+    # The scheduler re-enqueues a note still PENDING after this long (lost message).
+    note_requeue_seconds: float = 60.0
+    # How often a server probes its dependencies for the health service.
+    health_check_seconds: float = 5.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -252,4 +258,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             or ("0" if env.get("CARENOTES_REDIS_URL") else "1")
         )
         == "1",
+        metrics_listen=env.get("CARENOTES_METRICS_LISTEN") or None,
+        note_requeue_seconds=max(0.1, _float(env, "CARENOTES_NOTE_REQUEUE_SECONDS", 60.0)),
+        health_check_seconds=max(0.1, _float(env, "CARENOTES_HEALTH_CHECK_SECONDS", 5.0)),
     )

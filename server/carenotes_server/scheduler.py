@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from carenotes_server import metrics
 from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import Note
@@ -47,6 +48,7 @@ class Scheduler:
         enqueue_fire: Callable[[uuid.UUID, int], None],
         enqueue_extraction: Callable[[uuid.UUID], None],
         horizon: timedelta,
+        requeue_after: timedelta = NOTE_REQUEUE_AFTER,
     ) -> None:
         self._db = db
         self._reminders = reminders
@@ -54,6 +56,7 @@ class Scheduler:
         self._enqueue_fire = enqueue_fire
         self._enqueue_extraction = enqueue_extraction
         self._horizon = horizon
+        self._requeue_after = requeue_after
 
     def tick(self) -> TickReport:
         now = self._clock.now()
@@ -68,10 +71,12 @@ class Scheduler:
         missed = self._reminders.sweep_missed(now)
         topped = self._reminders.top_up(now)
         requeued = self._requeue_stale_notes()
-        return TickReport(enqueued, missed, topped, requeued)
+        report = TickReport(enqueued, missed, topped, requeued)
+        metrics.safely(lambda: _record_tick(report))
+        return report
 
     def _requeue_stale_notes(self) -> int:
-        cutoff = self._clock.now() - NOTE_REQUEUE_AFTER
+        cutoff = self._clock.now() - self._requeue_after
         with self._db.write() as session:
             ids = list(
                 session.scalars(
@@ -103,5 +108,13 @@ class Scheduler:
             try:
                 self.tick()
             except Exception:
+                metrics.safely(lambda: metrics.SCHEDULER_TICKS.labels("error").inc())
                 log.exception("scheduler tick failed; retrying")
             stop.wait(interval_seconds)
+
+
+def _record_tick(report: TickReport) -> None:
+    metrics.SCHEDULER_TICKS.labels("ok").inc()
+    metrics.REMINDERS_ENQUEUED.inc(report.enqueued)
+    metrics.REMINDERS_MISSED.inc(report.missed)
+    metrics.NOTES_REQUEUED.inc(report.notes_requeued)

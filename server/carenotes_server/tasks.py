@@ -9,6 +9,7 @@ one, so the embedded server, a worker process and tests each get their own.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +19,12 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
+from sqlalchemy import select
 
+from carenotes_server import metrics
 from carenotes_server.clock import Clock
+from carenotes_server.db.database import Database
+from carenotes_server.db.models import Reminder
 from carenotes_server.feed import Announcement
 from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from carenotes_server.services.reminders import Fired, RemindersService
@@ -53,6 +58,8 @@ class TaskRuntime:
     reminders: RemindersService
     announce: Callable[[Announcement], None]
     clock: Clock
+    # For the lateness metric of fired reminders (one primary-key read per delivery).
+    db: Database | None = None
 
 
 class Tasks:
@@ -99,21 +106,57 @@ class Tasks:
     def _extract_steps(self, note_id: str) -> None:
         message = CurrentMessage.get_current_message()
         retries = int(message.options.get("retries", 0)) if message is not None else 0
-        outcome = self._runtime.job.run(
-            uuid.UUID(note_id), last_attempt=retries >= EXTRACTION_MAX_RETRIES
-        )
+        started = time.perf_counter()
+        label = "error"  # an exception (database down...): Dramatiq retries the message
+        try:
+            outcome = self._runtime.job.run(
+                uuid.UUID(note_id), last_attempt=retries >= EXTRACTION_MAX_RETRIES
+            )
+            label = outcome.value
+        finally:
+            _record_extraction(label, time.perf_counter() - started)
         if outcome is JobOutcome.RETRY:
             raise RetryExtraction("transient extractor failure")
 
     def _fire_reminder(self, reminder_id: str) -> None:
         result = self._runtime.reminders.fire(uuid.UUID(reminder_id))
         if isinstance(result, Fired):
+            self._record_fired(result.reminder_id)
             self._runtime.announce(
                 Announcement(result.patient_id, result.reminder_id, result.delivery_seq)
             )
         elif isinstance(result, datetime):  # arrived early (clock skew): wait until due
             delay = (result - self._runtime.clock.now()).total_seconds()
             self.enqueue_fire(uuid.UUID(reminder_id), int(delay * 1000))
+
+    def _record_fired(self, reminder_id: uuid.UUID) -> None:
+        db = self._runtime.db
+        if db is None:
+            return
+
+        def record() -> None:
+            with db.read() as session:
+                row = session.execute(
+                    select(Reminder.due_at, Reminder.sent_at, Reminder.makeup_of_id).where(
+                        Reminder.id == reminder_id
+                    )
+                ).first()
+            if row is None:
+                return
+            due_at, sent_at, makeup_of = row
+            metrics.REMINDERS_FIRED.labels("makeup" if makeup_of else "regular").inc()
+            if sent_at is not None:
+                metrics.REMINDER_LATENESS.observe(max(0.0, (sent_at - due_at).total_seconds()))
+
+        metrics.safely(record)
+
+
+def _record_extraction(outcome: str, seconds: float) -> None:
+    def record() -> None:
+        metrics.EXTRACTIONS.labels(outcome).inc()
+        metrics.EXTRACTION_DURATION.labels(outcome).observe(seconds)
+
+    metrics.safely(record)
 
 
 def start_worker(broker: dramatiq.Broker, *, threads: int) -> dramatiq.Worker:

@@ -9,6 +9,7 @@ through a context variable. It also writes one structured access-log line per ca
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import time
@@ -17,6 +18,7 @@ from typing import Any, cast
 
 import grpc
 
+from carenotes_server import metrics
 from carenotes_server.domain.errors import DomainError, PermissionDenied, Unauthenticated
 from carenotes_server.grpc_api.errors import abort, classify, to_status
 from carenotes_server.grpc_api.policy import Access
@@ -121,8 +123,15 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 code = code if code != "OK" else _code_name(context.code())
                 raise
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except Exception:
+                code = "UNKNOWN"  # grpc answers UNKNOWN for an exception escaping here
+                raise
             finally:
                 _log_call(method, code, started, caller)
+                _record_call(method, code, started, unary=True)
 
         return wrapper
 
@@ -132,6 +141,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         async def wrapper(request: Any, context: Context) -> AsyncIterator[Any]:
             started = time.perf_counter()
             caller: Caller | None = None
+            code = "OK"
             try:
                 try:
                     caller = await self._admit(method, context)
@@ -143,8 +153,18 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                         yield response
                 finally:
                     _current_caller.reset(token)
+            except grpc.aio.AbortError:
+                code = _code_name(context.code())
+                raise
+            except (asyncio.CancelledError, GeneratorExit):
+                code = "CANCELLED"
+                raise
+            except Exception:
+                code = "UNKNOWN"
+                raise
             finally:
                 _log_call(method, "stream-closed", started, caller)
+                _record_call(method, code, started, unary=False)
 
         return wrapper
 
@@ -168,3 +188,14 @@ def _log_call(method: str, code: str, started: float, caller: Caller | None) -> 
                 "user_id": str(caller.user_id) if caller else None,
             },
         )
+
+
+def _record_call(method: str, code: str, started: float, *, unary: bool) -> None:
+    elapsed = time.perf_counter() - started
+
+    def record() -> None:
+        metrics.RPCS.labels(method, code).inc()
+        if unary:
+            metrics.RPC_DURATION.labels(method).observe(elapsed)
+
+    metrics.safely(record)

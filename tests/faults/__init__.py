@@ -1,0 +1,1 @@
+"""Process-level fault tests (slow) and the metrics endpoint."""
