@@ -1,0 +1,1 @@
+"""Carenotes benchmark suite: `python -m bench` (see docs/bench/results.md)."""

@@ -1,0 +1,5 @@
+"""`python -m bench`: runs the scenarios and writes docs/bench/."""
+
+from bench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""`python -m bench`: every scenario of issue 5 against PostgreSQL + Redis and SQLite.
+
+Writes docs/bench/results.json, results.md, latency.png and explain.md (--quick writes
+to a scratch directory unless --out is given). See docs/bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.procs import carenotes_stack, echo_server, machine, raise_nofile
+from bench.scenarios import Config, echo_baseline, log, run_stack
+from bench.stats import Record
+
+QUICK = Config(
+    duration_s=2.0,
+    note_samples=20,
+    streams=500,
+    stream_procs=2,
+    lateness_count=100,
+    lateness_window_s=10.0,
+    scale_rows=50_000,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="a short smoke run (about 2 minutes)")
+    p.add_argument("--scenarios", default="1,2,3,4,5,6,7", help="comma-separated, e.g. 1,5")
+    p.add_argument("--backends", default="postgres,sqlite", help="postgres, sqlite or both")
+    p.add_argument("--duration", type=float, help="seconds per load phase")
+    p.add_argument("--concurrency", type=int, help="calls in flight in closed loops")
+    p.add_argument("--streams", type=int, help="StreamReminders subscribers (scenario 5)")
+    p.add_argument("--stream-procs", type=int, help="client processes holding the streams")
+    p.add_argument("--lateness-count", type=int, help="reminders in scenario 6")
+    p.add_argument("--lateness-window", type=float, help="seconds they are due over")
+    p.add_argument("--scale-rows", type=int, help="reminder rows in scenario 7")
+    p.add_argument("--log-level", default="INFO", help="the servers' CARENOTES_LOG_LEVEL")
+    p.add_argument("--profile", action="store_true", help="py-spy the server instead")
+    p.add_argument("--out", type=Path, help="output directory (default docs/bench)")
+    return p
+
+
+def config_of(args: argparse.Namespace) -> Config:
+    cfg = QUICK if args.quick else Config()
+    overrides: dict[str, Any] = {
+        "duration_s": args.duration,
+        "concurrency": args.concurrency,
+        "streams": args.streams,
+        "stream_procs": args.stream_procs,
+        "lateness_count": args.lateness_count,
+        "lateness_window_s": args.lateness_window,
+        "scale_rows": args.scale_rows,
+    }
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    changes["scenarios"] = frozenset(s.strip() for s in args.scenarios.split(",") if s.strip())
+    return dataclasses.replace(cfg, **changes)
+
+
+async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    t0 = time.monotonic()
+    records: list[Record] = []
+    explain_md: str | None = None
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    with echo_server() as (echo_target, _):
+        for backend in backends:
+            if cfg.scenarios & {"1", "2", "3", "4", "5", "6"}:
+                if "1" in cfg.scenarios:
+                    records += await echo_baseline(cfg, echo_target, backend)
+                log(f"starting the {backend} stack")
+                with carenotes_stack(backend, log_level=args.log_level) as stack:
+                    records += await run_stack(cfg, stack)
+    if "7" in cfg.scenarios and "postgres" in backends:
+        from bench.scale import run_scale
+
+        log("scenario 7 (scale)")
+        scale_records, explain_md = await run_scale(cfg)
+        records += scale_records
+    result: dict[str, Any] = {
+        "started": started,
+        "elapsed_s": round(time.monotonic() - t0, 1),
+        "profile": "quick" if args.quick else "full",
+        "machine": machine(),
+        "config": {
+            k: sorted(v) if isinstance(v, frozenset) else v
+            for k, v in dataclasses.asdict(cfg).items()
+        },
+        "records": records,
+        "goals": report.goals(records),
+    }
+    report.write(result, out, explain_md)
+    for g in result["goals"]:
+        log(f"{'MET ' if g['met'] else 'MISS'} {g['goal']}: {g['measured']} (target {g['target']})")
+    log(f"wrote {out}/results.md, results.json, latency.png")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = config_of(args)
+    raise_nofile()
+    if args.profile:
+        from bench.profiling import run_profile
+
+        asyncio.run(run_profile(cfg, args.out or Path("docs/bench")))
+        return 0
+    scratch = Path(tempfile.gettempdir()) / "carenotes-bench-quick"
+    out = args.out or (scratch if args.quick else Path("docs/bench"))
+    asyncio.run(run(args, cfg, out))
+    return 0
