@@ -1,0 +1,64 @@
+"""The audit trail: append-only in both databases, PHI-free, printed by the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from carenotes.v1 import care_pb2
+from carenotes_server import cli
+from tests.harness import running_server
+
+NOTE = "Start lisinopril 10 mg daily. Buy a home blood pressure cuff."
+
+
+async def test_audit_is_append_only_phi_free_and_printed(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with running_server(db_url, tmp_path) as h:
+        doctor, patient = await h.assigned_pair()
+        stranger = await h.doctor()
+        sent = await h.care.SubmitNote(
+            care_pb2.SubmitNoteRequest(patient_id=patient.id, note=NOTE, wait_for_steps=True),
+            metadata=doctor.metadata,
+            timeout=20,
+        )
+        await h.care.GetNote(
+            care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=patient.metadata
+        )
+        try:
+            await h.care.GetNote(
+                care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=stranger.metadata
+            )
+        except Exception:  # noqa: BLE001 - the denial itself is tested elsewhere
+            pass
+        for statement in (
+            "UPDATE audit_events SET outcome = 'allowed'",
+            "DELETE FROM audit_events",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"), h.components.db.write() as s:
+                s.execute(text(statement))
+        env = h.settings
+    monkeypatch.setenv("CARENOTES_DATABASE_URL", env.database_url)
+    monkeypatch.setenv("CARENOTES_DATA_DIR", str(tmp_path))
+    assert cli.main(["audit", "--patient", patient.id, "--json"]) == 0
+    events = json.loads(capsys.readouterr().out)
+    actions = [(e["action"], e["outcome"]) for e in events]
+    assert ("note.write", "allowed") in actions
+    assert ("steps.write", "allowed") in actions
+    assert ("note.read", "allowed") in actions
+    assert ("note.read", "denied") in actions
+    assert all(e["patient_id"] == patient.id for e in events)
+    dumped = json.dumps(events).lower()
+    assert "lisinopril" not in dumped
+    assert "cuff" not in dumped
+    assert cli.main(["audit", "--patient", patient.id]) == 0
+    assert "note.read" in capsys.readouterr().out
