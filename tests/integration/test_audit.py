@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import grpc
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
