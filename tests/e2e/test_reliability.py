@@ -18,7 +18,6 @@ from datetime import timedelta
 import dramatiq
 import grpc
 import pytest
-import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from carenotes.v1 import steps_pb2
@@ -61,8 +60,10 @@ def open_stream(api: Api, patient: User, request: pytest.FixtureRequest) -> Stre
     return recorder
 
 
-def queued_messages(client: redis.Redis) -> int:
+def queued_messages(deployment: Deployment) -> int:
     """Dramatiq messages still held in Redis (queued, delayed or unacknowledged)."""
+    assert deployment.redis is not None
+    client = deployment.redis.client
     return sum(int(client.hlen(key)) for key in client.scan_iter("dramatiq:*.msgs"))
 
 
@@ -91,7 +92,7 @@ def test_reminder_survives_worker_kill_and_redis_flush(
     # The scheduler claims it and enqueues fire_reminder with a 6 s delay: the message
     # now lives only in Redis and in the worker's memory.
     wait_until(lambda: rows.get(target.id).enqueued_at is not None, timeout=5, what="claim")
-    wait_until(lambda: queued_messages(production.redis.client) > 0, timeout=5, what="message")
+    wait_until(lambda: queued_messages(production) > 0, timeout=5, what="message")
     time.sleep(0.5)
 
     production.procs.kill(production.worker)  # kill -9
@@ -131,7 +132,7 @@ def test_duplicate_fire_messages_deliver_once(
     rows.move(target.id, due_at=now, window_ends_at=now + HOUR, claimed_at=now)
     broker = make_broker(production.redis.url)
     try:
-        message = dramatiq.Message(
+        message: dramatiq.Message[None] = dramatiq.Message(
             queue_name=REMINDER_QUEUE,
             actor_name="fire_reminder",
             args=(str(target.id),),
@@ -146,9 +147,7 @@ def test_duplicate_fire_messages_deliver_once(
 
     (got,) = recorder.wait_count(1, timeout=10)
     assert got.reminder.id == str(target.id)
-    wait_until(
-        lambda: queued_messages(production.redis.client) == 0, timeout=10, what="all consumed"
-    )
+    wait_until(lambda: queued_messages(production) == 0, timeout=10, what="all consumed")
     assert_no_more(recorder, 1)
     row = rows.get(target.id)
     assert (row.status, row.delivery_seq) == ("SENT", 1)
@@ -176,13 +175,13 @@ def test_newer_note_stops_reminders_already_queued(
         timeout=5,
         what="the six fire_reminder messages enqueued",
     )
-    wait_until(lambda: queued_messages(production.redis.client) == 6, timeout=5, what="6 in Redis")
+    wait_until(lambda: queued_messages(production) == 6, timeout=5, what="6 in Redis")
     second = api.submit(doctor, patient, SECOND_NOTE)
     assert utcnow() < dues[0], "the newer note must land before the first old dose"
 
     sleep_until(dues[-1] + timedelta(seconds=1))
     wait_until(
-        lambda: queued_messages(production.redis.client) == 0,
+        lambda: queued_messages(production) == 0,
         timeout=10,
         what="the old messages consumed",
     )
