@@ -52,7 +52,7 @@ from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NotesService
 from carenotes_server.services.reminders import RemindersService, ReminderView
 from carenotes_server.services.steps import StepsService
-from carenotes_server.services.throttle import LoginThrottle
+from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,10 @@ def build(
         refresh_ttl=settings.refresh_token_ttl,
         clock=clock,
     )
-    accounts = AccountsService(db, hasher, tokens, LoginThrottle(clock), clock)
+    throttle: Throttle = (
+        RedisLoginThrottle(settings.redis_url) if settings.redis_url else LoginThrottle(clock)
+    )
+    accounts = AccountsService(db, hasher, tokens, throttle, clock)
     policy = MissedDosePolicy(
         makeup_cap=settings.makeup_cap,
         max_window=timedelta(hours=settings.missed_window_max_hours)

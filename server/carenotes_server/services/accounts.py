@@ -24,7 +24,7 @@ from carenotes_server.domain.errors import (
 from carenotes_server.domain.tokens import IssuedToken, TokenService, TokenType
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.hashing import PasswordHasher
-from carenotes_server.services.throttle import LoginThrottle
+from carenotes_server.services.throttle import Throttle
 
 # One message for unknown email and wrong password: the answer must not reveal which.
 BAD_CREDENTIALS = "invalid email or password"
@@ -64,7 +64,7 @@ class AccountsService:
         db: Database,
         hasher: PasswordHasher,
         tokens: TokenService,
-        throttle: LoginThrottle,
+        throttle: Throttle,
         clock: Clock,
     ) -> None:
         self._db = db
@@ -129,16 +129,17 @@ class AccountsService:
     async def login(self, *, email: str, password: str, peer: str) -> TokenPair:
         email = validation.normalize_email(email)
         keys = (f"account:{email}", f"peer:{peer}")
-        wait = self._throttle.retry_after(*keys)
+        # Through the pool: the Redis throttle does network I/O.
+        wait = await self._db.run(self._throttle.retry_after, *keys)
         if wait > 0:
             raise ResourceExhausted("too many failed logins; retry later", wait)
         found = await self._db.run(self._find_credentials, email)
         password_hash = found[1] if found else None
         ok = await self._hasher.verify(password[: validation.MAX_PASSWORD_LENGTH], password_hash)
         if not ok or found is None or len(password) > validation.MAX_PASSWORD_LENGTH:
-            self._throttle.failure(*keys)
+            await self._db.run(self._throttle.failure, *keys)
             raise Unauthenticated(BAD_CREDENTIALS)
-        self._throttle.success(keys[0])
+        await self._db.run(self._throttle.success, keys[0])
         return await self._db.run(self._open_session, found[0])
 
     def _find_credentials(self, email: str) -> tuple[uuid.UUID, str] | None:

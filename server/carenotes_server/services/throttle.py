@@ -1,18 +1,41 @@
 """Login throttling: repeated failures per account and per peer slow the attacker down.
 
-Failures are counted in a sliding window; past the limit the key is locked out for a
-delay that doubles with each further failure (capped). Process-local: each replica
-throttles on its own, which bounds an attacker to replicas x limit attempts per window.
+Failures are counted in a window; past the limit the key is locked out for a delay that
+doubles with each further failure (capped). `RedisLoginThrottle` shares the counts
+between every server replica (production); `LoginThrottle` keeps them in the process
+(embedded mode, a single process).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
+
+import redis
 
 from carenotes_server.clock import Clock
+
+
+class Throttle(Protocol):
+    def retry_after(self, *keys: str) -> float:
+        """Seconds the caller must wait before another attempt (0 if none)."""
+        ...
+
+    def failure(self, *keys: str) -> None: ...
+
+    def success(self, *keys: str) -> None: ...
+
+
+def lockout_seconds(failures: int, max_failures: int, base: float, cap: float) -> float:
+    """0 below the limit; then base, 2 x base, 4 x base ... capped."""
+    if failures < max_failures:
+        return 0.0
+    lockout: float = base * math.pow(2, failures - max_failures)
+    return min(lockout, cap)
 
 
 @dataclass
@@ -61,10 +84,14 @@ class LoginThrottle:
                 if rec is None or now - rec.first_failure > self._window:
                     rec = _Record(0, now, None)
                 rec.failures += 1
-                if rec.failures >= self._max_failures:
-                    over = rec.failures - self._max_failures
-                    lockout = min(self._base * (2**over), self._max)
-                    rec.locked_until = now + lockout
+                lockout = lockout_seconds(
+                    rec.failures,
+                    self._max_failures,
+                    self._base.total_seconds(),
+                    self._max.total_seconds(),
+                )
+                if lockout > 0:
+                    rec.locked_until = now + timedelta(seconds=lockout)
                 self._records[key] = rec
                 self._records.move_to_end(key)
             while len(self._records) > self._max_keys:  # bounded memory under a flood
@@ -74,3 +101,59 @@ class LoginThrottle:
         with self._lock:
             for key in keys:
                 self._records.pop(key, None)
+
+
+class RedisLoginThrottle:
+    """The same policy with the counts in Redis, shared by every replica.
+
+    Keys hold an email or a peer address (no secret) under a prefix, and expire on
+    their own, so Redis memory stays bounded under a flood.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_failures: int = 5,
+        window: timedelta = timedelta(minutes=15),
+        base_lockout: timedelta = timedelta(seconds=30),
+        max_lockout: timedelta = timedelta(minutes=15),
+        prefix: str = "carenotes:login",
+    ) -> None:
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._max_failures = max_failures
+        self._window_ms = int(window.total_seconds() * 1000)
+        self._base = base_lockout.total_seconds()
+        self._cap = max_lockout.total_seconds()
+        self._prefix = prefix
+
+    def _failures_key(self, key: str) -> str:
+        return f"{self._prefix}:failures:{key}"
+
+    def _lock_key(self, key: str) -> str:
+        return f"{self._prefix}:locked:{key}"
+
+    def retry_after(self, *keys: str) -> float:
+        pipe = self._redis.pipeline()
+        for key in keys:
+            pipe.pttl(self._lock_key(key))
+        waits = [int(ms) for ms in pipe.execute()]
+        return max([w / 1000 for w in waits if w > 0], default=0.0)
+
+    def failure(self, *keys: str) -> None:
+        pipe = self._redis.pipeline()
+        for key in keys:
+            pipe.incr(self._failures_key(key))
+            pipe.pexpire(self._failures_key(key), self._window_ms, nx=True)
+        counts = pipe.execute()[0::2]
+        pipe = self._redis.pipeline()
+        for key, count in zip(keys, counts, strict=True):
+            lockout = lockout_seconds(int(count), self._max_failures, self._base, self._cap)
+            if lockout > 0:
+                pipe.set(self._lock_key(key), 1, px=int(lockout * 1000))
+        pipe.execute()
+
+    def success(self, *keys: str) -> None:
+        self._redis.delete(
+            *(k for key in keys for k in (self._failures_key(key), self._lock_key(key)))
+        )
