@@ -265,6 +265,7 @@ def machine() -> dict[str, Any]:
         "cpu_model": cpu_model,
         "memory_gib": round(mem_kib / 1024 / 1024, 1),
         "kernel": platform.release(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "libraries": versions,
     }

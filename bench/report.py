@@ -265,7 +265,7 @@ def plot(records: Sequence[Record], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in records if r.get("p50_ms") is not None and r.get("p99_ms") is not None]
+    rows = [r for r in records if (r.get("p50_ms") or 0) > 0 and (r.get("p99_ms") or 0) > 0]
     labels = [f"{r['backend']}: {r['name']}" for r in rows]
     fig, ax = plt.subplots(figsize=(11, max(3.0, 0.32 * len(rows) + 1.5)))
     y = list(range(len(rows)))
@@ -273,7 +273,8 @@ def plot(records: Sequence[Record], path: Path) -> None:
     ax.barh([i - 0.2 for i in y], [r["p99_ms"] for r in rows], height=0.4, label="p99")
     ax.set_yticks(y, labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xscale("log")
+    if rows:
+        ax.set_xscale("log")
     ax.set_xlabel("latency (ms, log scale)")
     ax.set_title("Carenotes benchmark: p50 and p99 latency per scenario")
     ax.legend()
