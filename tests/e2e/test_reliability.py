@@ -23,7 +23,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from carenotes.v1 import steps_pb2
 from carenotes_client import CareClient
 from carenotes_server.tasks import REMINDER_QUEUE, make_broker
-from tests.e2e.processes import PASSWORD, Api, Deployment, User, utcnow, wait_until
+from tests.e2e.processes import (
+    PASSWORD,
+    SERVER_BIN,
+    Api,
+    Deployment,
+    User,
+    free_port,
+    utcnow,
+    wait_serving,
+    wait_until,
+)
 from tests.e2e.reminder_tools import Rows, StreamRecorder, afternoon_timezone, sleep_until
 
 NOTE = "Take amoxicillin 500 mg twice daily for 3 days. Buy a thermometer."
@@ -280,3 +290,91 @@ def test_sigterm_reports_not_serving_and_exits_cleanly(
     log = server.log()
     assert "shutting down" in log
     assert "Traceback" not in log
+
+
+def test_rolling_worker_restart_keeps_delayed_reminders_on_time(
+    production: Deployment,
+    api: Api,
+    rows: Rows,
+    pair: tuple[User, User],
+    request: pytest.FixtureRequest,
+) -> None:
+    """A deploy stops the worker with SIGTERM while it holds a delayed message: the
+    message goes back to Redis and the next worker delivers it on time."""
+    assert production.worker is not None
+    doctor, patient = pair
+    api.submit(doctor, patient, NOTE)
+    target = rows.reminders(patient.id)[0]
+    recorder = open_stream(api, patient, request)
+    due = utcnow() + timedelta(seconds=5)
+    rows.move(target.id, due_at=due, window_ends_at=due + HOUR)
+    wait_until(lambda: queued_messages(production) == 1, timeout=5, what="the delayed message")
+    time.sleep(0.5)  # fetched by the worker, which holds it until its eta
+
+    started = time.monotonic()
+    assert production.procs.stop(production.worker) == 0
+    assert time.monotonic() - started < 6.0
+    assert queued_messages(production) == 1, "handed back to Redis"
+    production.start_worker().wait_for_log("worker running")
+
+    (got,) = recorder.wait_count(1, timeout=10)
+    assert got.reminder.id == str(target.id)
+    late = (got.at - due).total_seconds()
+    print(f"delivered by the next worker {late:.3f} s after its due time")
+    assert -0.1 <= late <= 1.0
+    assert_no_more(recorder, 1)
+
+
+def test_two_replicas_two_workers_two_schedulers_deliver_each_reminder_once(
+    production: Deployment,
+    api: Api,
+    rows: Rows,
+    pair: tuple[User, User],
+    request: pytest.FixtureRequest,
+) -> None:
+    """Several of each process at once: every reminder reaches the patient's streams
+    on both server replicas (Redis fan-out) exactly once and in order, whichever
+    scheduler claimed it and whichever worker fired it."""
+    port = free_port()
+    env = {**production.env, "CARENOTES_LISTEN": f"127.0.0.1:{port}"}
+    procs = production.procs
+    replica = procs.start("serve-2", [SERVER_BIN, "serve"], env)
+    extra = [
+        procs.start("worker-2", [SERVER_BIN, "worker"], env),
+        procs.start("scheduler-2", [SERVER_BIN, "scheduler"], env),
+    ]
+    wait_serving(f"127.0.0.1:{port}", replica)
+    extra[0].wait_for_log("worker running")
+    extra[1].wait_for_log("scheduler running")
+    other = Api(f"127.0.0.1:{port}")
+    request.addfinalizer(other.close)
+
+    doctor, patient = pair
+    other.submit(doctor, patient, NOTE)  # written through the second replica
+    reminders = rows.reminders(patient.id)
+    phone = open_stream(api, patient, request)  # first replica
+    tablet = open_stream(other, patient, request)  # second replica
+    time.sleep(0.3)
+    ids = [r.id for r in reminders]
+    dues = rows.move_many(ids, utcnow() + timedelta(seconds=1), timedelta(seconds=0.5))
+    due_by_id = {str(i): d for i, d in zip(ids, dues, strict=True)}
+    for device in (phone, tablet):
+        got = device.wait_count(6, timeout=15)
+        assert [m.reminder.id for m in got] == [str(i) for i in ids]
+        assert all((m.at - due_by_id[m.reminder.id]).total_seconds() <= 1.0 for m in got)
+    assert_no_more(phone, 6)
+    assert_no_more(tablet, 6, wait=0)
+    delivered = {r.id: r.delivery_seq for r in rows.reminders(patient.id)}
+    assert [delivered[i] for i in ids] == [1, 2, 3, 4, 5, 6]
+    assert rows.delivery_counter(patient.id) == 6
+
+    # Every process of the deployment exits cleanly, and promptly, on SIGTERM.
+    phone.stop()
+    tablet.stop()
+    assert production.server is not None
+    assert production.worker is not None
+    assert production.scheduler is not None
+    for proc in (replica, production.server, *extra, production.worker, production.scheduler):
+        started = time.monotonic()
+        assert procs.stop(proc) == 0, proc.name
+        assert time.monotonic() - started < 6.0, proc.name
