@@ -221,7 +221,7 @@ def test_server_restart_during_an_open_stream(
     assert production.server is not None
     doctor, patient = pair
     api.submit(doctor, patient, NOTE)
-    r1, r2, r3, r4, *_ = rows.reminders(patient.id)
+    r1, r2, r3, r4, r5, r6 = rows.reminders(patient.id)
 
     client = CareClient(production.target)
     request.addfinalizer(client.close)
@@ -250,22 +250,36 @@ def test_server_restart_during_an_open_stream(
     production.wait_server()
     due = utcnow() + timedelta(seconds=1)
     rows.move(r4.id, due_at=due, window_ends_at=due + HOUR)
-    got = recorder.wait_count(4, timeout=30)
-    assert [m.reminder.id for m in got] == [str(r.id) for r in (r1, r2, r3, r4)]
-    assert_no_more(recorder, 4)
+    recorder.wait_count(4, timeout=30)
+
+    # Then a crash: kill -9, no goodbye on the stream; one reminder fires meanwhile.
+    production.procs.kill(production.server)
+    due = utcnow() + timedelta(seconds=0.3)
+    rows.move(r5.id, due_at=due, window_ends_at=due + HOUR)
+    rows.wait_for(
+        lambda rs: [r.status for r in rs if r.id == r5.id] == ["SENT"], patient.id, timeout=10
+    )
+    production.start_server()
+    production.wait_server()
+    due = utcnow() + timedelta(seconds=1)
+    rows.move(r6.id, due_at=due, window_ends_at=due + HOUR)
+    got = recorder.wait_count(6, timeout=30)
+    assert [m.reminder.id for m in got] == [str(r.id) for r in (r1, r2, r3, r4, r5, r6)]
+    assert_no_more(recorder, 6)
 
 
+@pytest.mark.parametrize("topology", ["production", "embedded"])
 def test_sigterm_reports_not_serving_and_exits_cleanly(
-    production: Deployment,
-    api: Api,
-    pair: tuple[User, User],
-    request: pytest.FixtureRequest,
+    topology: str, request: pytest.FixtureRequest
 ) -> None:
-    server = production.server
+    deployment: Deployment = request.getfixturevalue(topology)
+    server = deployment.server
     assert server is not None
-    _, patient = pair
+    api = Api(deployment.target)
+    request.addfinalizer(api.close)
+    _, patient = api.assigned_pair()
     recorder = open_stream(api, patient, request)
-    channel = grpc.insecure_channel(production.target)
+    channel = grpc.insecure_channel(deployment.target)
     request.addfinalizer(channel.close)
     watch = health_pb2_grpc.HealthStub(channel).Watch(
         health_pb2.HealthCheckRequest(service="carenotes.v1.StepsService"), timeout=20
