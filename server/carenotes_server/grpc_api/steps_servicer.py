@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import grpc
 
@@ -89,10 +90,8 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         views, token = await self._reminders.list(
             current_caller(),
             patient_id=request.patient_id,
-            start=convert.from_ts(request.__getattribute__("from"))
-            if request.HasField("from")
-            else None,
-            end=convert.from_ts(request.to) if request.HasField("to") else None,
+            start=_instant(request, "from"),
+            end=_instant(request, "to"),
             statuses=statuses,
             page_size=request.page_size,
             page_token=request.page_token,
@@ -141,6 +140,19 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
                         last = _seq(view)
                 yield convert.reminder(live)
                 last = seq
+
+
+def _instant(
+    request: steps_pb2.ListRemindersRequest, name: Literal["from", "to"]
+) -> datetime | None:
+    """A Timestamp field as a datetime; INVALID_ARGUMENT when out of Timestamp's range
+    (years 1 to 9999, nanos 0 to 999,999,999) instead of an internal error."""
+    if not request.HasField(name):
+        return None
+    try:
+        return convert.from_ts(getattr(request, name))
+    except (ValueError, OverflowError):
+        raise InvalidArgument(FieldViolation(name, "is not a valid timestamp")) from None
 
 
 def _seq(view: ReminderView) -> int:
