@@ -16,7 +16,12 @@ from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import Note, User
 from carenotes_server.domain import validation
-from carenotes_server.domain.errors import InvalidArgument, NotFound, PermissionDenied
+from carenotes_server.domain.errors import (
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from carenotes_server.domain.pagination import decode_page_token, encode_page_token
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
@@ -156,6 +161,10 @@ class NotesService:
         assert patient is not None
         size = validation.page_size(page_size)
         after = decode_page_token(page_token, 1)
+        if after is not None and not isinstance(after[0], int):
+            raise InvalidArgument(
+                FieldViolation("page_token", "is not a page token from a previous response")
+            )
         return await self._db.run(self._list, caller, patient, size, after)
 
     def _list(
