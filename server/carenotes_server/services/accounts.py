@@ -133,7 +133,8 @@ class AccountsService:
         wait = await self._db.run(self._throttle.retry_after, *keys)
         if wait > 0:
             raise ResourceExhausted("too many failed logins; retry later", wait)
-        found = await self._db.run(self._find_credentials, email)
+        # No stored email holds NUL (PostgreSQL text cannot): skip the lookup, same answer.
+        found = None if "\x00" in email else await self._db.run(self._find_credentials, email)
         password_hash = found[1] if found else None
         ok = await self._hasher.verify(password[: validation.MAX_PASSWORD_LENGTH], password_hash)
         if not ok or found is None or len(password) > validation.MAX_PASSWORD_LENGTH:
@@ -220,7 +221,11 @@ class AccountsService:
 
     async def change_password(self, caller: Caller, *, current: str, new: str) -> None:
         user = await self._db.run(self._get_user, caller.user_id)
-        if not await self._hasher.verify(current, user.password_hash):
+        # Bounded like login: the hasher refuses oversized secrets with an exception.
+        ok = await self._hasher.verify(
+            current[: validation.MAX_PASSWORD_LENGTH], user.password_hash
+        )
+        if not ok or len(current) > validation.MAX_PASSWORD_LENGTH:
             raise Unauthenticated("the current password is wrong")
         violation = validation.password_violation(
             new, field="new_password", context=(user.name, user.email.split("@")[0])
