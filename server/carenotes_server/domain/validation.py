@@ -52,7 +52,7 @@ def normalize_email(email: str) -> str:
 def email_violation(email: str) -> FieldViolation | None:
     if not email:
         return FieldViolation("email", "is required")
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email) or has_control_chars(email):
         return FieldViolation("email", "is not a valid email address")
     return None
 

@@ -73,6 +73,11 @@ class CareTeamService:
         after = decode_page_token(page_token, 2)
         if len(name_filter) > validation.MAX_NAME_LENGTH:
             raise InvalidArgument(FieldViolation("name_filter", "is too long"))
+        if validation.has_control_chars(name_filter):
+            # Names never hold them, and PostgreSQL text cannot hold NUL at all.
+            raise InvalidArgument(
+                FieldViolation("name_filter", "must not contain control characters")
+            )
         return await self._db.run(self._list_doctors, size, after, name_filter.strip())
 
     def _list_doctors(
