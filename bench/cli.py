@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import tempfile
 import time
 from collections.abc import Sequence
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="INFO", help="the servers' CARENOTES_LOG_LEVEL")
     p.add_argument("--profile", action="store_true", help="py-spy the server instead")
     p.add_argument("--out", type=Path, help="output directory (default docs/bench)")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the records of OUT/results.json for scenarios and backends not re-run",
+    )
     return p
 
 
@@ -89,8 +95,24 @@ async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - keep the other scenarios' results
             log(f"scenario 7 failed: {exc!r}")
             records.append(record("7-failed", "postgres", "run_scale", error=repr(exc)))
+    merged_from: str | None = None
+    previous = out / "results.json"
+    if args.merge and previous.exists():
+        old = json.loads(previous.read_text())
+        merged_from = str(old.get("started"))
+        rerun = {(sc, b) for sc in cfg.scenarios for b in [*backends, "echo"]}
+        kept = [
+            r
+            for r in old["records"]
+            if (r["scenario"].split("-")[0], r["backend"]) not in rerun
+            and not (r["scenario"].endswith("-failed") and r["backend"] in backends)
+        ]
+        records = kept + records
+        if explain_md is None and (out / "explain.md").exists():
+            explain_md = (out / "explain.md").read_text()
     result: dict[str, Any] = {
         "started": started,
+        "merged_with_run_of": merged_from,
         "elapsed_s": round(time.monotonic() - t0, 1),
         "profile": "quick" if args.quick else "full",
         "machine": machine(),

@@ -216,6 +216,15 @@ def markdown(result: dict[str, Any]) -> str:
         "[results.json](results.json); plot: [latency.png](latency.png); plans at "
         "scale: [explain.md](explain.md); profiles: [profile.md](profile.md).",
         "",
+        *(
+            [
+                f"Records of scenarios not re-run come from the run of "
+                f"{result['merged_with_run_of']} (`--merge`).",
+                "",
+            ]
+            if result.get("merged_with_run_of")
+            else []
+        ),
         "## Machine",
         "",
         f"- {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB memory, "
