@@ -384,6 +384,9 @@ class CarenotesServer:
 
 async def serve(settings: Settings) -> None:
     components = build(settings)
+    if settings.embedded_worker:
+        # The in-memory broker lost whatever a previous run had enqueued.
+        components.reminders.release_claims()
     components.start_background(
         worker=settings.embedded_worker, scheduler=settings.embedded_scheduler
     )

@@ -392,3 +392,33 @@ def test_two_replicas_two_workers_two_schedulers_deliver_each_reminder_once(
         started = time.monotonic()
         assert procs.stop(proc) == 0, proc.name
         assert time.monotonic() - started < 6.0, proc.name
+
+
+def test_embedded_restart_keeps_claimed_reminders_on_time(
+    embedded: Deployment, request: pytest.FixtureRequest
+) -> None:
+    """The embedded server's broker lives in its memory: a reminder claimed (enqueued
+    with a delay) just before a restart must still fire on time after it, not once its
+    claim has gone stale."""
+    assert embedded.server is not None
+    api = Api(embedded.target)
+    request.addfinalizer(api.close)
+    rows = Rows(embedded.database_url)
+    request.addfinalizer(rows.close)
+    doctor, patient = api.assigned_pair(timezone=afternoon_timezone())
+    api.submit(doctor, patient, NOTE)
+    target = rows.reminders(patient.id)[0]
+    due = utcnow() + timedelta(seconds=5)
+    rows.move(target.id, due_at=due, window_ends_at=due + HOUR)
+    wait_until(lambda: rows.get(target.id).enqueued_at is not None, timeout=5, what="claim")
+
+    assert embedded.procs.stop(embedded.server) == 0
+    embedded.start_server()
+    embedded.wait_server()
+    recorder = open_stream(api, patient, request)
+    (got,) = recorder.wait_count(1, timeout=30)
+    late = (got.at - due).total_seconds()
+    print(f"delivered {late:.3f} s after its due time, across an embedded restart")
+    assert got.reminder.id == str(target.id)
+    assert late <= 1.0
+    assert_no_more(recorder, 1)

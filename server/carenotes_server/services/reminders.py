@@ -241,6 +241,22 @@ class RemindersService:
             ).all()
         return sorted(((row[0], row[1]) for row in claimed), key=lambda pair: pair[1])
 
+    def release_claims(self) -> int:
+        """Forgets the claims of every SCHEDULED reminder; returns how many.
+
+        For the embedded server at start-up: its in-memory broker starts empty, so the
+        messages a previous run enqueued are gone and their reminders must be claimed
+        again now, not only once the claims go stale (stale_claim_after late).
+        """
+        with self._db.write() as session:
+            result = session.execute(
+                update(Reminder)
+                .where(Reminder.status == _SCHEDULED, Reminder.enqueued_at.is_not(None))
+                .values(enqueued_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        return _rowcount(result)
+
     def fire(self, reminder_id: uuid.UUID) -> Fired | datetime | None:
         """Delivers one reminder if it is still SCHEDULED and due.
 
