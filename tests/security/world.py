@@ -123,6 +123,17 @@ class World:
         account.token, account.refresh_token = pair.access.token, pair.refresh.token
         self.tokens[caller] = pair.access.token
 
+    async def restore_password(self, caller: str, current: str) -> None:
+        """After a ChangePassword that succeeded with `current` as the new password: set
+        the default password back, then open a new session."""
+        account = self.account(caller)
+        assert account is not None
+        accounts = self.h.components.accounts
+        pair = await accounts.login(email=account.email, password=current, peer="test-relogin")
+        who = await asyncio.to_thread(accounts.authenticate, pair.access.token)
+        await accounts.change_password(who, current=current, new=DEFAULT_PASSWORD)
+        await self.relogin(caller)
+
     def forbidden_for(self, caller: str) -> list[str]:
         """Secrets `caller` must never receive."""
         assert self.own.secrets is not None

@@ -1,0 +1,146 @@
+"""Property-based abuse of every RPC (hypothesis), on SQLite and PostgreSQL.
+
+For each RPC of the contract (from the descriptors), random and malformed requests
+(generated from the request descriptor: unicode, control characters, NUL, huge
+strings, SQL metacharacters, real and random ids, page tokens and sizes, any enum
+int, out-of-range timestamps) are sent by a random caller: anonymous, each member of
+both care pairs, a garbage token or a token signed with the wrong key. Properties:
+
+* the status is a defined one: never INTERNAL, UNKNOWN, UNAVAILABLE, DATA_LOSS or
+  UNIMPLEMENTED;
+* no response (message or error text) carries the other care pair's secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import jwt
+import pytest
+from google.protobuf.descriptor import MethodDescriptor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carenotes.v1 import care_pb2
+from tests.databases import database_url
+from tests.harness import running_server
+from tests.security.strategies import ascii_tokens, messages
+from tests.security.world import CALLERS, World, build_world, call, leaks, methods, path_of
+
+EXAMPLES_PER_RPC = 40
+UNDEFINED = {
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DATA_LOSS,
+    grpc.StatusCode.UNIMPLEMENTED,
+}
+FUZZ_CALLERS = (*CALLERS, "garbage_token", "wrong_key_token")
+SESSION_ENDING = {"Logout", "ChangePassword"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def fuzz_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    directory: Path = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    with database_url(request.param, directory) as url:
+        async with running_server(url, directory) as h:
+            yield await build_world(h)
+
+
+def _wrong_key_token(world: World) -> str:
+    now = int(time.time())
+    return jwt.encode(
+        {
+            "sub": world.own.patient.id,
+            "sid": str(uuid.uuid4()),
+            "role": "DOCTOR",
+            "typ": "access",
+            "iss": "carenotes",
+            "aud": "carenotes-api",
+            "iat": now,
+            "exp": now + 600,
+            "jti": str(uuid.uuid4()),
+        },
+        b"k" * 48,
+        algorithm="HS256",
+    )
+
+
+def _metadata(world: World, caller: str, garbage: str) -> tuple[tuple[str, str], ...]:
+    if caller == "garbage_token":
+        return (("authorization", f"Bearer {garbage}"),)
+    if caller == "wrong_key_token":
+        return (("authorization", f"Bearer {_wrong_key_token(world)}"),)
+    return world.metadata(caller)
+
+
+def _restore_care_team(world: World, channel: grpc.Channel) -> None:
+    """A fuzzed SelectDoctor may have moved a patient: put both pairs back."""
+    stub_method = next(m for m in methods() if m.name == "SelectDoctor")
+    for pair, caller in ((world.own, "patient"), (world.stranger, "stranger_patient")):
+        outcome = call(
+            channel,
+            stub_method,
+            care_pb2.SelectDoctorRequest(doctor_id=pair.doctor.id),
+            world.metadata(caller),
+        )
+        assert outcome.code == grpc.StatusCode.OK, outcome
+
+
+def _fuzz(world: World, method: MethodDescriptor, loop: asyncio.AbstractEventLoop) -> None:
+    channel = grpc.insecure_channel(world.h.target)
+    ids = world.ids()
+
+    @settings(
+        max_examples=EXAMPLES_PER_RPC,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        request=messages(method.input_type, ids),
+        caller=st.sampled_from(FUZZ_CALLERS),
+        garbage=ascii_tokens,
+    )
+    def property_holds(request: object, caller: str, garbage: str) -> None:
+        from google.protobuf.message import Message
+
+        assert isinstance(request, Message)
+        outcome = call(
+            channel,
+            method,
+            request,
+            _metadata(world, caller, garbage),
+            timeout=20,
+            stream_window=0.2,
+        )
+        assert outcome.code not in UNDEFINED, (
+            f"{path_of(method)} as {caller}: {outcome.code.name} {outcome.details!r}"
+        )
+        payload = b"".join(r.SerializeToString() for r in outcome.responses)
+        subject = caller if caller in CALLERS else "anonymous"
+        found = leaks(payload + outcome.details.encode(), world.forbidden_for(subject))
+        assert not found, f"{path_of(method)} as {caller} received {found}"
+        if outcome.code == grpc.StatusCode.OK and method.name in SESSION_ENDING:
+            asyncio.run_coroutine_threadsafe(world.relogin(caller), loop).result(timeout=30)
+        if outcome.code == grpc.StatusCode.OK and method.name == "SelectDoctor":
+            _restore_care_team(world, channel)
+
+    try:
+        property_holds()
+    finally:
+        channel.close()
+
+
+@pytest.mark.parametrize("method", methods(), ids=lambda m: f"{m.containing_service.name}.{m.name}")
+async def test_every_rpc_answers_a_defined_status_and_leaks_nothing(
+    fuzz_world: World, method: MethodDescriptor
+) -> None:
+    await asyncio.to_thread(_fuzz, fuzz_world, method, asyncio.get_running_loop())
