@@ -287,7 +287,7 @@ class CarenotesServer:
             CareServicer(c.db, c.care_team, c.notes, c.steps), server
         )
         steps_pb2_grpc.add_StepsServiceServicer_to_server(
-            StepsServicer(c.db, c.steps, c.reminders, c.feed), server
+            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts.session_is_live), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 
 from carenotes.v1 import care_pb2
 from carenotes_server.db.models import Reminder
+from carenotes_server.feed import Announcement
 from carenotes_server.grpc_api.policy import Access, services
 from carenotes_server.services.reminders import Fired
 from tests.harness import DEFAULT_PASSWORD, Account, Harness
@@ -169,7 +170,7 @@ async def _seed_pair(h: Harness, note: str) -> Pair:
     assert steps.plan, steps
     pair.checklist_item_id = steps.checklist[0].id
     pair.plan_item_id = steps.plan[0].id
-    pair.reminder_id = await _deliver_first_reminder(h, patient.id)
+    pair.reminder_id = await deliver_next_reminder(h, patient.id)
     pair.secrets = Secrets(
         note_text=note,
         step_texts=[c.text for c in steps.checklist] + [p.action for p in steps.plan],
@@ -185,8 +186,9 @@ async def _seed_pair(h: Harness, note: str) -> Pair:
     return pair
 
 
-async def _deliver_first_reminder(h: Harness, patient_id: str) -> str:
-    """Makes the patient's first scheduled reminder due now and fires it (SENT)."""
+async def deliver_next_reminder(h: Harness, patient_id: str) -> str:
+    """Makes the patient's next scheduled reminder due now, fires it (SENT) and
+    announces it to the live feed."""
     db = h.components.db
     clock = h.components.clock
     with db.write() as session:
@@ -206,6 +208,10 @@ async def _deliver_first_reminder(h: Harness, patient_id: str) -> str:
         )
     fired = await asyncio.to_thread(h.components.reminders.fire, reminder_id)
     assert isinstance(fired, Fired), fired
+    # As the fire_reminder task does: tell the open streams of this patient.
+    await h.components.feed.announce(
+        Announcement(fired.patient_id, fired.reminder_id, fired.delivery_seq)
+    )
     return str(reminder_id)
 
 

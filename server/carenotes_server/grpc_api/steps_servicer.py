@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,11 +10,17 @@ import grpc
 
 from carenotes.v1 import steps_pb2, steps_pb2_grpc
 from carenotes_server.db.database import Database
-from carenotes_server.domain.errors import FieldViolation, InvalidArgument, Unavailable
+from carenotes_server.domain.errors import (
+    FieldViolation,
+    InvalidArgument,
+    Unauthenticated,
+    Unavailable,
+)
 from carenotes_server.feed import ReminderFeed, StreamOverflow
 from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import stream_guard, unary_guard
 from carenotes_server.grpc_api.interceptor import current_caller
+from carenotes_server.services.caller import Caller
 from carenotes_server.services.reminders import RemindersService, ReminderView
 from carenotes_server.services.steps import StepsService
 
@@ -23,12 +29,18 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     def __init__(
-        self, db: Database, steps: StepsService, reminders: RemindersService, feed: ReminderFeed
+        self,
+        db: Database,
+        steps: StepsService,
+        reminders: RemindersService,
+        feed: ReminderFeed,
+        session_is_live: Callable[[Caller], bool] | None = None,
     ) -> None:
         self._db = db
         self._steps = steps
         self._reminders = reminders
         self._feed = feed
+        self._session_is_live = session_is_live
 
     @unary_guard
     async def GetActionableSteps(
@@ -112,13 +124,24 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     async def StreamReminders(
         self, request: steps_pb2.StreamRemindersRequest, context: Context
     ) -> AsyncIterator[steps_pb2.Reminder]:
-        patient_id = current_caller().user_id
+        caller = current_caller()
+        patient_id = caller.user_id
         last = await self._db.run(self._reminders.cursor_seq, patient_id, request.after_id)
+
+        async def admitted(view: ReminderView) -> steps_pb2.Reminder:
+            # The session was checked when the stream opened; a logout or password
+            # change since then must stop the feed before the next reminder leaves.
+            if self._session_is_live is not None and not await self._db.run(
+                self._session_is_live, caller
+            ):
+                raise Unauthenticated("session ended; log in again")
+            return convert.reminder(view)
+
         # Subscribe before replaying: whatever fires in between arrives on the queue
         # and is dropped by its delivery number if the replay already had it.
         async with self._feed.subscribe(patient_id) as subscription:
             for view in await self._db.run(self._reminders.sent_after, patient_id, last):
-                yield convert.reminder(view)
+                yield await admitted(view)
                 last = _seq(view)
             while True:
                 try:
@@ -136,9 +159,9 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
                     for view in await self._db.run(
                         self._reminders.sent_after, patient_id, last, seq - 1
                     ):
-                        yield convert.reminder(view)
+                        yield await admitted(view)
                         last = _seq(view)
-                yield convert.reminder(live)
+                yield await admitted(live)
                 last = seq
 
 

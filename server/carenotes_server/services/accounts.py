@@ -267,6 +267,17 @@ class AccountsService:
             raise Unauthenticated(SESSION_ENDED)
         return Caller(claims.user_id, Role(row[0]), claims.session_id)
 
+    def session_is_live(self, caller: Caller) -> bool:
+        """Blocking: whether the caller's session still stands (not logged out, password
+        unchanged, user not deleted). Long-lived streams ask before each message."""
+        with self._db.read() as session:
+            revoked = session.execute(
+                select(AuthSession.revoked_at).where(
+                    AuthSession.id == caller.session_id, AuthSession.user_id == caller.user_id
+                )
+            ).first()
+        return revoked is not None and revoked[0] is None
+
     async def who_am_i(self, caller: Caller) -> UserView:
         return UserView.of(await self._db.run(self._get_user, caller.user_id))
 
