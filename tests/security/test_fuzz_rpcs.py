@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import jwt
@@ -144,3 +145,64 @@ async def test_every_rpc_answers_a_defined_status_and_leaks_nothing(
     fuzz_world: World, method: MethodDescriptor
 ) -> None:
     await asyncio.to_thread(_fuzz, fuzz_world, method, asyncio.get_running_loop())
+
+
+RAW_EXAMPLES_PER_RPC = 15
+
+
+def _raw_bytes(world: World, method: MethodDescriptor, loop: asyncio.AbstractEventLoop) -> None:
+    """Bytes that are not a valid request: random, or a valid one truncated/corrupted."""
+    channel = grpc.insecure_channel(world.h.target)
+    path = path_of(method)
+    unary = channel.unary_unary(
+        path, request_serializer=lambda b: b, response_deserializer=lambda b: b
+    )
+    streaming = channel.unary_stream(
+        path, request_serializer=lambda b: b, response_deserializer=lambda b: b
+    )
+    valid = messages(method.input_type, world.ids()).map(lambda m: m.SerializeToString())
+    corrupted = st.one_of(
+        st.binary(max_size=200),
+        st.tuples(valid, st.integers(0, 50)).map(lambda t: t[0][: max(0, len(t[0]) - t[1])]),
+        st.tuples(valid, st.binary(min_size=1, max_size=8)).map(lambda t: t[1] + t[0]),
+        st.just(b"\x0a\x02\xff\xfe"),  # field 1 as a string of invalid UTF-8
+    )
+
+    def status_of(raw: bytes, metadata: tuple[tuple[str, str], ...]) -> tuple[object, str]:
+        try:
+            if method.server_streaming:
+                for _ in streaming(raw, metadata=metadata, timeout=0.2):
+                    pass
+            else:
+                unary(raw, metadata=metadata, timeout=10)
+        except grpc.RpcError as e:
+            call_error: Any = e
+            code = call_error.code()
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED and method.server_streaming:
+                return grpc.StatusCode.OK, "stream open"
+            return code, str(call_error.details())
+        return grpc.StatusCode.OK, ""
+
+    @settings(
+        max_examples=RAW_EXAMPLES_PER_RPC,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(raw=corrupted, caller=st.sampled_from(CALLERS))
+    def property_holds(raw: bytes, caller: str) -> None:
+        code, details = status_of(raw, world.metadata(caller))
+        assert code not in UNDEFINED, f"{path} as {caller}: {code} {details}"
+        if code == grpc.StatusCode.OK and method.name in SESSION_ENDING:
+            asyncio.run_coroutine_threadsafe(world.relogin(caller), loop).result(timeout=30)
+
+    try:
+        property_holds()
+    finally:
+        channel.close()
+
+
+@pytest.mark.parametrize("method", methods(), ids=lambda m: f"{m.containing_service.name}.{m.name}")
+async def test_undecodable_requests_are_never_an_undefined_status(
+    fuzz_world: World, method: MethodDescriptor
+) -> None:
+    await asyncio.to_thread(_raw_bytes, fuzz_world, method, asyncio.get_running_loop())

@@ -17,9 +17,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, cast
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from carenotes_server import metrics
-from carenotes_server.domain.errors import DomainError, PermissionDenied, Unauthenticated
+from carenotes_server.domain.errors import (
+    DomainError,
+    FieldViolation,
+    InvalidArgument,
+    PermissionDenied,
+    Unauthenticated,
+)
 from carenotes_server.grpc_api.errors import abort, classify, to_status
 from carenotes_server.grpc_api.policy import Access
 from carenotes_server.services.caller import Caller, Role
@@ -68,12 +75,16 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._policy = policy
         self._authenticate = authenticate
 
-    async def _admit(self, method: str, context: Context) -> Caller | None:
+    async def _admit(self, method: str, context: Context, request: Any) -> Caller | None:
         access = self._policy[method]
-        if access is Access.PUBLIC:
-            return None
-        caller = await self._authenticate(_bearer_token(context))
-        _check_role(access, caller)
+        caller = None
+        if access is not Access.PUBLIC:
+            caller = await self._authenticate(_bearer_token(context))
+            _check_role(access, caller)
+        if request is MALFORMED:
+            raise InvalidArgument(
+                FieldViolation("request", "is not a well-formed message of this method")
+            )
         return caller
 
     async def intercept_service(
@@ -90,13 +101,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(method, cast("UnaryBehavior", handler.unary_unary)),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(method, cast("StreamBehavior", handler.unary_stream)),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         raise TypeError(f"{method}: only unary and server-streaming RPCs are supported")
@@ -110,7 +121,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             code = "OK"
             try:
                 try:
-                    caller = await self._admit(method, context)
+                    caller = await self._admit(method, context, request)
                 except Exception as exc:  # noqa: BLE001 - mapped to a status
                     error: DomainError = classify(exc)
                     code = _status_name(error)
@@ -144,7 +155,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             code = "OK"
             try:
                 try:
-                    caller = await self._admit(method, context)
+                    caller = await self._admit(method, context, request)
                 except Exception as exc:  # noqa: BLE001 - mapped to a status
                     await abort(context, classify(exc))
                 token = _current_caller.set(caller)
@@ -167,6 +178,29 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 _record_call(method, code, started, unary=False)
 
         return wrapper
+
+
+class _Malformed:
+    """Stands for a request whose bytes do not parse (see _tolerant)."""
+
+
+MALFORMED = _Malformed()
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """grpc answers UNKNOWN (naming the parser's exception) when a request does not
+    parse; hand the wrapper a marker instead, so it answers INVALID_ARGUMENT."""
+    if deserialize is None:
+        return None
+    parse = deserialize
+
+    def tolerant(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError:
+            return MALFORMED
+
+    return tolerant
 
 
 def _status_name(error: DomainError) -> str:
