@@ -63,6 +63,7 @@ class Settings:
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(days=30)
     hash_concurrency: int = 2
+    auth_cache_seconds: float = 5.0
     hash_queue_limit: int = 64
     db_threads: int = 16
     worker_threads: int = 4
@@ -97,6 +98,16 @@ def _b64_secret(name: str, value: str, min_bytes: int) -> bytes:
     if len(raw) < min_bytes:
         raise ConfigError(f"{name} must decode to at least {min_bytes} random bytes")
     return raw
+
+
+_WEAK = "looks weak (too few distinct bytes): use random bytes, e.g. from secrets.token_bytes"
+# 32 random bytes hold about 30 distinct values; fewer than 16 means a pattern or a
+# placeholder ("aaaa...", all zeros, a repeated word), never chance.
+_MIN_DISTINCT_BYTES = 16
+
+
+def _looks_weak(secret: bytes) -> bool:
+    return len(set(secret)) < _MIN_DISTINCT_BYTES
 
 
 def parse_master_keys(value: str) -> dict[str, bytes]:
@@ -206,6 +217,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     active = secret_env.get("CARENOTES_MASTER_KEY_ID") or next(iter(keys))
     if active not in keys:
         raise ConfigError("CARENOTES_MASTER_KEY_ID names a key not in CARENOTES_MASTER_KEYS")
+    if production:
+        if _looks_weak(jwt_secret):
+            raise ConfigError(f"CARENOTES_JWT_SECRET {_WEAK}")
+        weak_ids = [kid for kid, key in keys.items() if _looks_weak(key)]
+        if weak_ids:
+            raise ConfigError(f"CARENOTES_MASTER_KEYS: key {weak_ids[0]!r} {_WEAK}")
 
     gemini_key = env.get("GEMINI_API_KEY") or None
     extractor = env.get("CARENOTES_EXTRACTOR") or ("gemini" if gemini_key else "rules")
@@ -240,6 +257,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         access_token_ttl=timedelta(minutes=_float(env, "CARENOTES_ACCESS_TOKEN_MINUTES", 15)),
         refresh_token_ttl=timedelta(days=_float(env, "CARENOTES_REFRESH_TOKEN_DAYS", 30)),
         hash_concurrency=max(1, _int(env, "CARENOTES_HASH_CONCURRENCY", 2)),
+        auth_cache_seconds=max(0.0, _float(env, "CARENOTES_AUTH_CACHE_SECONDS", 5.0)),
         hash_queue_limit=max(1, _int(env, "CARENOTES_HASH_QUEUE_LIMIT", 64)),
         db_threads=max(2, _int(env, "CARENOTES_DB_THREADS", 16)),
         worker_threads=max(1, _int(env, "CARENOTES_WORKER_THREADS", 4)),

@@ -89,6 +89,13 @@ def test_complete_production_settings_load(tmp_path: Path) -> None:
             "CARENOTES_MASTER_KEYS",
         ),
         ({"CARENOTES_MASTER_KEY_ID": "k1999"}, "CARENOTES_MASTER_KEY_ID"),
+        ({"CARENOTES_JWT_SECRET": b64(b"\x00" * 48)}, "CARENOTES_JWT_SECRET"),
+        ({"CARENOTES_JWT_SECRET": b64(b"changeme" * 6)}, "CARENOTES_JWT_SECRET"),
+        ({"CARENOTES_MASTER_KEYS": f"k2026:{b64(b'a' * 32)}"}, "CARENOTES_MASTER_KEYS"),
+        (
+            {"CARENOTES_MASTER_KEYS": f"k2026:{GOOD_KEY},old:{b64(bytes(range(8)) * 4)}"},
+            "CARENOTES_MASTER_KEYS",
+        ),
     ],
     ids=[
         "db-url-missing",
@@ -107,6 +114,10 @@ def test_complete_production_settings_load(tmp_path: Path) -> None:
         "key-48-bytes",
         "second-key-malformed",
         "active-id-unknown",
+        "jwt-all-zero",
+        "jwt-repeated-word",
+        "key-one-byte-repeated",
+        "second-key-patterned",
     ],
 )
 def test_production_refuses_and_names_the_variable(
@@ -141,3 +152,9 @@ def test_server_command_exits_with_the_reason_and_no_secret(tmp_path: Path) -> N
     for secret in (short, GOOD_KEY):
         assert secret not in result.stderr
         assert secret not in result.stdout
+
+
+def test_weak_looking_secrets_are_only_refused_in_production(tmp_path: Path) -> None:
+    env = production_env(tmp_path, CARENOTES_JWT_SECRET=b64(b"\x00" * 48))
+    env.pop("CARENOTES_ENV")
+    assert not load_settings(env).production
