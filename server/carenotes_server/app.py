@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import threading
@@ -36,12 +37,19 @@ from carenotes_server.domain.missed_dose import MissedDosePolicy
 from carenotes_server.domain.tokens import TokenService
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.extraction.factory import make_extractor
-from carenotes_server.feed import Announcement, RedisAnnouncer, ReminderFeed, relay_from_redis
+from carenotes_server.feed import CHANNEL as FEED_CHANNEL
+from carenotes_server.feed import (
+    Announcement,
+    RedisAnnouncer,
+    ReminderFeed,
+    handle_announcement,
+)
 from carenotes_server.grpc_api.auth_servicer import AuthServicer
 from carenotes_server.grpc_api.care_servicer import CareServicer
 from carenotes_server.grpc_api.interceptor import AuthInterceptor
 from carenotes_server.grpc_api.policy import build_policy_table, services
 from carenotes_server.grpc_api.steps_servicer import StepsServicer
+from carenotes_server.redis_relay import relay_channels
 from carenotes_server.scheduler import Scheduler
 from carenotes_server.services.accounts import AccountsService
 from carenotes_server.services.caller import Caller
@@ -51,6 +59,12 @@ from carenotes_server.services.hashing import PasswordHasher
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NotesService
 from carenotes_server.services.reminders import RemindersService, ReminderView
+from carenotes_server.services.session_cache import (
+    REVOCATIONS_CHANNEL,
+    RedisRevocationAnnouncer,
+    Revocation,
+    SessionCache,
+)
 from carenotes_server.services.steps import StepsService
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
@@ -91,6 +105,7 @@ class Components:
     extractor: Extractor
     hasher: PasswordHasher
     accounts: AccountsService
+    sessions: SessionCache
     care_team: CareTeamService
     notes: NotesService
     steps: StepsService
@@ -174,7 +189,18 @@ def build(
     throttle: Throttle = (
         RedisLoginThrottle(settings.redis_url) if settings.redis_url else LoginThrottle(clock)
     )
-    accounts = AccountsService(db, hasher, tokens, throttle, clock)
+    sessions = SessionCache(clock, ttl=timedelta(seconds=settings.auth_cache_seconds))
+    accounts = AccountsService(
+        db,
+        hasher,
+        tokens,
+        throttle,
+        clock,
+        sessions=sessions,
+        announce_revocation=RedisRevocationAnnouncer(settings.redis_url)
+        if settings.redis_url
+        else None,
+    )
     policy = MissedDosePolicy(
         makeup_cap=settings.makeup_cap,
         max_window=timedelta(hours=settings.missed_window_max_hours)
@@ -222,6 +248,7 @@ def build(
         extractor,
         hasher,
         accounts,
+        sessions,
         CareTeamService(db, clock),
         notes,
         steps,
@@ -308,7 +335,15 @@ class CarenotesServer:
         await server.start()
         self._server = server
         if c.settings.redis_url:
-            self._relay = asyncio.create_task(relay_from_redis(c.settings.redis_url, c.feed))
+            self._relay = asyncio.create_task(
+                relay_channels(
+                    c.settings.redis_url,
+                    {
+                        FEED_CHANNEL: functools.partial(handle_announcement, c.feed),
+                        REVOCATIONS_CHANNEL: self._apply_revocation,
+                    },
+                )
+            )
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         metrics.track_streams(c.feed)
@@ -316,6 +351,10 @@ class CarenotesServer:
         self._watch = asyncio.create_task(self._watch_dependencies())
         log.info("serving", extra={"listen": self.listen, "port": self.port})
         return self.port
+
+    async def _apply_revocation(self, raw: bytes) -> None:
+        # Only the local cache: re-announcing would echo the message between replicas.
+        self.c.sessions.revoke(Revocation.decode(raw))
 
     async def stop(self, grace: float = 5.0) -> None:
         # NOT_SERVING first, so load balancers stop sending new calls during the grace.

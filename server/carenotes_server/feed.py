@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import redis
-import redis.asyncio as aioredis
 
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.services.reminders import ReminderView
@@ -151,35 +150,6 @@ class RedisAnnouncer:
         self._client.publish(CHANNEL, announcement.encode())
 
 
-async def relay_from_redis(
-    url: str, feed: ReminderFeed, *, ready: asyncio.Event | None = None
-) -> None:
-    """Server side: one subscription per process relays every announcement to the hub.
-
-    Reconnects forever with backoff; what is missed while Redis is away is replayed from
-    the database when clients reconnect (their streams are closed so they do).
-    """
-    backoff = 0.2
-    while True:
-        client = aioredis.Redis.from_url(url)
-        try:
-            async with client.pubsub() as pubsub:
-                await pubsub.subscribe(CHANNEL)
-                if ready is not None:
-                    ready.set()
-                backoff = 0.2
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    try:
-                        await feed.announce(Announcement.decode(message["data"]))
-                    except (ValueError, TypeError):
-                        log.warning("ignored a malformed reminder announcement")
-        except asyncio.CancelledError:
-            raise
-        except (redis.RedisError, OSError):
-            log.warning("reminder relay lost Redis; reconnecting", extra={"backoff_s": backoff})
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
-        finally:
-            await client.aclose()
+async def handle_announcement(feed: ReminderFeed, raw: bytes) -> None:
+    """Redis relay handler: one fired-reminder announcement into this process's hub."""
+    await feed.announce(Announcement.decode(raw))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum, auto
 
 from sqlalchemy import select, update
@@ -24,7 +26,10 @@ from carenotes_server.domain.errors import (
 from carenotes_server.domain.tokens import IssuedToken, TokenService, TokenType
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.hashing import PasswordHasher
+from carenotes_server.services.session_cache import LiveSession, Revocation, SessionCache
 from carenotes_server.services.throttle import Throttle
+
+log = logging.getLogger(__name__)
 
 # One message for unknown email and wrong password: the answer must not reveal which.
 BAD_CREDENTIALS = "invalid email or password"
@@ -66,12 +71,27 @@ class AccountsService:
         tokens: TokenService,
         throttle: Throttle,
         clock: Clock,
+        *,
+        sessions: SessionCache | None = None,
+        announce_revocation: Callable[[Revocation], None] | None = None,
     ) -> None:
         self._db = db
         self._hasher = hasher
         self._tokens = tokens
         self._throttle = throttle
         self._clock = clock
+        self._sessions = sessions or SessionCache(clock, ttl=timedelta(0))
+        # Tells every replica (Redis) that a session ended; the local cache is always
+        # cleared directly, so a single process needs no broker.
+        self._announce_revocation = announce_revocation
+
+    def revoke(self, revocation: Revocation) -> None:
+        self._sessions.revoke(revocation)
+        if self._announce_revocation is not None:
+            try:
+                self._announce_revocation(revocation)
+            except Exception:  # noqa: BLE001 - the cache TTL bounds a lost announcement
+                log.warning("could not announce a session revocation")
 
     # --- sign-up -----------------------------------------------------------------
 
@@ -177,6 +197,7 @@ class AccountsService:
         claims = self._tokens.verify(refresh_token, TokenType.REFRESH)
         outcome, pair = await self._db.run(self._rotate, claims.session_id, claims.token_id)
         if outcome is _RefreshOutcome.REUSED:
+            await self._db.run(self.revoke, Revocation(session_id=claims.session_id))
             raise Unauthenticated("refresh token reuse detected; every session token revoked")
         if pair is None:
             raise Unauthenticated(SESSION_ENDED)
@@ -207,6 +228,7 @@ class AccountsService:
 
     async def logout(self, caller: Caller) -> None:
         await self._db.run(self._revoke_sessions, caller.user_id, caller.session_id, "logout")
+        await self._db.run(self.revoke, Revocation(session_id=caller.session_id))
 
     def _revoke_sessions(
         self, user_id: uuid.UUID, session_id: uuid.UUID | None, reason: str
@@ -234,6 +256,7 @@ class AccountsService:
             raise InvalidArgument(violation)
         new_hash = await self._hasher.hash(new)
         await self._db.run(self._store_password, caller.user_id, new_hash)
+        await self._db.run(self.revoke, Revocation(user_id=caller.user_id))
 
     def _store_password(self, user_id: uuid.UUID, password_hash: str) -> None:
         now = self._clock.now()
@@ -252,33 +275,57 @@ class AccountsService:
     # --- per-call authentication ----------------------------------------------------
 
     def authenticate(self, access_token: str) -> Caller:
-        """Blocking: verifies the token, then reads the database (the user must still
-        exist with that role, and the session must be live) on every call."""
+        """Verifies the token, then checks that its session is live and its user still
+        exists with that role: from the session cache, or with one autocommit query."""
         claims = self._tokens.verify(access_token, TokenType.ACCESS)
-        with self._db.read() as session:
-            row = session.execute(
-                select(User.role, AuthSession.revoked_at, AuthSession.expires_at)
-                .join(AuthSession, AuthSession.user_id == User.id)
-                .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
-            ).first()
-        if row is None or row[1] is not None or row[2] <= self._clock.now():
+        live = self._live_session(claims.session_id)
+        if live is None or live.user_id != claims.user_id or live.role != claims.role:
             raise Unauthenticated(SESSION_ENDED)
-        if row[0] != claims.role:
-            raise Unauthenticated(SESSION_ENDED)
-        return Caller(claims.user_id, Role(row[0]), claims.session_id)
+        return Caller(claims.user_id, Role(live.role), claims.session_id, live.profile)
+
+    def cached_session_is_live(self, caller: Caller) -> bool | None:
+        """Non-blocking: True/False when the cache knows, None when a read is needed."""
+        live = self._sessions.get(caller.session_id)
+        if live is None:
+            return None
+        return live.user_id == caller.user_id
 
     def session_is_live(self, caller: Caller) -> bool:
         """Blocking: whether the caller's session still stands (not logged out, password
         unchanged, user not deleted). Long-lived streams ask before each message."""
-        with self._db.read() as session:
-            revoked = session.execute(
-                select(AuthSession.revoked_at).where(
-                    AuthSession.id == caller.session_id, AuthSession.user_id == caller.user_id
+        live = self._live_session(caller.session_id)
+        return live is not None and live.user_id == caller.user_id
+
+    def _live_session(self, session_id: uuid.UUID) -> LiveSession | None:
+        cached = self._sessions.get(session_id)
+        if cached is not None:
+            return cached
+        with self._db.query() as connection:
+            row = connection.execute(
+                select(
+                    User.id,
+                    User.name,
+                    User.email,
+                    User.role,
+                    User.timezone,
+                    User.created_at,
+                    AuthSession.expires_at,
                 )
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
             ).first()
-        return revoked is not None and revoked[0] is None
+        if row is None or row.expires_at <= self._clock.now():
+            return None
+        profile = UserView(
+            row.id, row.name, row.email, Role(row.role), row.timezone, row.created_at
+        )
+        live = LiveSession(session_id, row.id, row.role, row.expires_at, profile)
+        self._sessions.put(live)
+        return live
 
     async def who_am_i(self, caller: Caller) -> UserView:
+        if isinstance(caller.profile, UserView):
+            return caller.profile  # read by authenticate for this very call
         return UserView.of(await self._db.run(self._get_user, caller.user_id))
 
     def _get_user(self, user_id: uuid.UUID) -> User:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -17,6 +17,8 @@ class Caller:
     user_id: uuid.UUID
     role: Role
     session_id: uuid.UUID
+    # The user's profile when authentication already read it (saves WhoAmI a query).
+    profile: object = field(default=None, compare=False, repr=False)
 
     @property
     def is_patient(self) -> bool:
