@@ -189,18 +189,6 @@ def build(
     throttle: Throttle = (
         RedisLoginThrottle(settings.redis_url) if settings.redis_url else LoginThrottle(clock)
     )
-    sessions = SessionCache(clock, ttl=timedelta(seconds=settings.auth_cache_seconds))
-    accounts = AccountsService(
-        db,
-        hasher,
-        tokens,
-        throttle,
-        clock,
-        sessions=sessions,
-        announce_revocation=RedisRevocationAnnouncer(settings.redis_url)
-        if settings.redis_url
-        else None,
-    )
     policy = MissedDosePolicy(
         makeup_cap=settings.makeup_cap,
         max_window=timedelta(hours=settings.missed_window_max_hours)
@@ -221,6 +209,19 @@ def build(
         return await db.run(reminders.load_view, reminder_id)
 
     feed = ReminderFeed(load_view)
+    sessions = SessionCache(clock, ttl=timedelta(seconds=settings.auth_cache_seconds))
+    accounts = AccountsService(
+        db,
+        hasher,
+        tokens,
+        throttle,
+        clock,
+        sessions=sessions,
+        announce_revocation=RedisRevocationAnnouncer(settings.redis_url)
+        if settings.redis_url
+        else None,
+        on_revoked=lambda r: feed.revoke_threadsafe(r.session_id, r.user_id),
+    )
     announce: Callable[[Announcement], None] = (
         RedisAnnouncer(settings.redis_url) if settings.redis_url else feed.announce_threadsafe
     )
@@ -314,7 +315,7 @@ class CarenotesServer:
             CareServicer(c.db, c.care_team, c.notes, c.steps), server
         )
         steps_pb2_grpc.add_StepsServiceServicer_to_server(
-            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts.session_is_live), server
+            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -342,6 +343,7 @@ class CarenotesServer:
                         FEED_CHANNEL: functools.partial(handle_announcement, c.feed),
                         REVOCATIONS_CHANNEL: self._apply_revocation,
                     },
+                    on_connected=c.feed.resync,
                 )
             )
         for name in ["", *SERVICE_NAMES]:
@@ -353,8 +355,10 @@ class CarenotesServer:
         return self.port
 
     async def _apply_revocation(self, raw: bytes) -> None:
-        # Only the local cache: re-announcing would echo the message between replicas.
-        self.c.sessions.revoke(Revocation.decode(raw))
+        # Local effects only: re-announcing would echo the message between replicas.
+        revocation = Revocation.decode(raw)
+        self.c.sessions.revoke(revocation)
+        self.c.feed.revoke(revocation.session_id, revocation.user_id)
 
     async def stop(self, grace: float = 5.0) -> None:
         # NOT_SERVING first, so load balancers stop sending new calls during the grace.

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum, auto
 
 import redis
 
@@ -27,7 +28,6 @@ from carenotes_server.services.reminders import ReminderView
 log = logging.getLogger(__name__)
 
 CHANNEL = "carenotes:reminders:fired"
-_CLOSED = None
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,35 @@ class StreamOverflow(Exception):
     """The stream's queue filled up; the client should reconnect with its cursor."""
 
 
+class Signal(Enum):
+    """What a stream may receive besides a reminder."""
+
+    CLOSED = auto()  # server shutting down: end cleanly, the client resumes
+    RESYNC = auto()  # announcements may have been lost: catch up from the database
+    REVOKED = auto()  # the stream's session ended (logout, password change)
+
+
 class Subscription:
-    def __init__(self, queue_size: int) -> None:
-        self.queue: asyncio.Queue[ReminderView | None] = asyncio.Queue(queue_size)
+    def __init__(self, patient_id: uuid.UUID, session_id: uuid.UUID, queue_size: int) -> None:
+        self.patient_id = patient_id
+        self.session_id = session_id
+        self.queue: asyncio.Queue[ReminderView | Signal] = asyncio.Queue(queue_size)
         self.overflowed = False
 
-    async def next(self) -> ReminderView | None:
-        """The next reminder, or None when the feed closes (server shutdown)."""
+    async def next(self) -> ReminderView | Signal:
         item = await self.queue.get()
-        if item is None and self.overflowed:
+        if item is Signal.CLOSED and self.overflowed:
             raise StreamOverflow("stream fell behind")
         return item
+
+    def signal(self, signal: Signal) -> None:
+        """Queues a signal; a full queue is drained first (the signal matters more)."""
+        try:
+            self.queue.put_nowait(signal)
+        except asyncio.QueueFull:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(signal)
 
 
 LoadReminder = Callable[[uuid.UUID], Awaitable[ReminderView | None]]
@@ -82,11 +100,16 @@ class ReminderFeed:
     def stream_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
+    def _all(self) -> list[Subscription]:
+        return [sub for subs in self._subscribers.values() for sub in subs]
+
     @contextlib.asynccontextmanager
-    async def subscribe(self, patient_id: uuid.UUID) -> AsyncIterator[Subscription]:
-        sub = Subscription(self._queue_size)
+    async def subscribe(
+        self, patient_id: uuid.UUID, session_id: uuid.UUID
+    ) -> AsyncIterator[Subscription]:
+        sub = Subscription(patient_id, session_id, self._queue_size)
         if self._closed:
-            sub.queue.put_nowait(_CLOSED)
+            sub.signal(Signal.CLOSED)
         self._subscribers.setdefault(patient_id, set()).add(sub)
         try:
             yield sub
@@ -97,12 +120,14 @@ class ReminderFeed:
                 if not subs:
                     del self._subscribers[patient_id]
 
+    def _call_in_loop(self, fn: Callable[[], object]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(fn)
+
     def announce_threadsafe(self, announcement: Announcement) -> None:
         """Called from worker threads (embedded mode) after the delivery committed."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._spawn, announcement)
+        self._call_in_loop(lambda: self._spawn(announcement))
 
     def _spawn(self, announcement: Announcement) -> None:
         task = asyncio.get_running_loop().create_task(self.announce(announcement))
@@ -120,24 +145,27 @@ class ReminderFeed:
                 sub.queue.put_nowait(view)
             except asyncio.QueueFull:
                 sub.overflowed = True
-                _drain_and_close(sub)
+                sub.signal(Signal.CLOSED)
+
+    def revoke(self, session_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
+        """Ends, at once, the streams of an ended session or of every session of a user."""
+        for sub in self._all():
+            if sub.session_id == session_id or (user_id is not None and sub.patient_id == user_id):
+                sub.signal(Signal.REVOKED)
+
+    def revoke_threadsafe(self, session_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
+        self._call_in_loop(lambda: self.revoke(session_id, user_id))
+
+    def resync(self) -> None:
+        """After a gap in announcements (pub/sub reconnected), every stream catches up."""
+        for sub in self._all():
+            sub.signal(Signal.RESYNC)
 
     def close(self) -> None:
         """Ends every stream cleanly (server shutdown)."""
         self._closed = True
-        for subs in self._subscribers.values():
-            for sub in subs:
-                _drain_and_close(sub, overflowed=False)
-
-
-def _drain_and_close(sub: Subscription, *, overflowed: bool = True) -> None:
-    if not overflowed:
-        with contextlib.suppress(asyncio.QueueFull):
-            sub.queue.put_nowait(_CLOSED)
-            return
-    while not sub.queue.empty():
-        sub.queue.get_nowait()
-    sub.queue.put_nowait(_CLOSED)
+        for sub in self._all():
+            sub.signal(Signal.CLOSED)
 
 
 class RedisAnnouncer:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import functools
+import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import grpc
 
@@ -16,7 +19,7 @@ from carenotes_server.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-from carenotes_server.feed import ReminderFeed, StreamOverflow
+from carenotes_server.feed import ReminderFeed, Signal, StreamOverflow
 from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import stream_guard, unary_guard
 from carenotes_server.grpc_api.interceptor import current_caller
@@ -27,6 +30,19 @@ from carenotes_server.services.steps import StepsService
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+class SessionChecks(Protocol):
+    def cached_session_is_live(self, caller: Caller) -> bool | None: ...
+
+    def session_is_live(self, caller: Caller) -> bool: ...
+
+
+@functools.lru_cache(maxsize=4096)
+def _render(view: ReminderView) -> steps_pb2.Reminder:
+    """One protobuf message per fired reminder, however many streams it goes to (the hub
+    hands the same view to all of them)."""
+    return convert.reminder(view)
+
+
 class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     def __init__(
         self,
@@ -34,13 +50,15 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         steps: StepsService,
         reminders: RemindersService,
         feed: ReminderFeed,
-        session_is_live: Callable[[Caller], bool] | None = None,
+        sessions: SessionChecks | None = None,
     ) -> None:
         self._db = db
         self._steps = steps
         self._reminders = reminders
         self._feed = feed
-        self._session_is_live = session_is_live
+        self._sessions = sessions
+        # One database check per session at a time, however many streams are waiting.
+        self._checks: dict[uuid.UUID, asyncio.Future[bool]] = {}
 
     @unary_guard
     async def GetActionableSteps(
@@ -120,6 +138,26 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
             ics=await self._reminders.calendar(current_caller())
         )
 
+    async def _session_is_live(self, caller: Caller) -> bool:
+        if self._sessions is None:
+            return True
+        cached = self._sessions.cached_session_is_live(caller)
+        if cached is not None:
+            return cached
+        pending = self._checks.get(caller.session_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._db.run(self._sessions.session_is_live, caller))
+            self._checks[caller.session_id] = pending
+            pending.add_done_callback(lambda _: self._checks.pop(caller.session_id, None))
+        return await asyncio.shield(pending)
+
+    async def _admitted(self, caller: Caller, view: ReminderView) -> steps_pb2.Reminder:
+        # The session was checked when the stream opened; one that ended since (and was
+        # not announced, e.g. a user deleted behind the API) must not get another reminder.
+        if not await self._session_is_live(caller):
+            raise Unauthenticated("session ended; log in again")
+        return _render(view)
+
     @stream_guard
     async def StreamReminders(
         self, request: steps_pb2.StreamRemindersRequest, context: Context
@@ -127,42 +165,36 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         caller = current_caller()
         patient_id = caller.user_id
         last = await self._db.run(self._reminders.cursor_seq, patient_id, request.after_id)
-
-        async def admitted(view: ReminderView) -> steps_pb2.Reminder:
-            # The session was checked when the stream opened; a logout or password
-            # change since then must stop the feed before the next reminder leaves.
-            if self._session_is_live is not None and not await self._db.run(
-                self._session_is_live, caller
-            ):
-                raise Unauthenticated("session ended; log in again")
-            return convert.reminder(view)
-
         # Subscribe before replaying: whatever fires in between arrives on the queue
         # and is dropped by its delivery number if the replay already had it.
-        async with self._feed.subscribe(patient_id) as subscription:
+        async with self._feed.subscribe(patient_id, caller.session_id) as subscription:
             for view in await self._db.run(self._reminders.sent_after, patient_id, last):
-                yield await admitted(view)
+                yield await self._admitted(caller, view)
                 last = _seq(view)
             while True:
                 try:
-                    live = await subscription.next()
+                    item = await subscription.next()
                 except StreamOverflow:
                     raise Unavailable("the stream fell behind; reconnect to resume") from None
-                if live is None:
+                if item is Signal.CLOSED:
                     return  # server shutting down: the client resumes from its cursor
-                seq = _seq(live)
-                if seq <= last:
+                if item is Signal.REVOKED:
+                    raise Unauthenticated("session ended; log in again")
+                live = None if item is Signal.RESYNC else item
+                if live is not None and _seq(live) <= last:
                     continue
-                if seq > last + 1:
-                    # Announcements from different workers can overtake each other; fill
-                    # the gap from the database so order and completeness hold.
+                if live is None or _seq(live) > last + 1:
+                    # Catch up from the database: announcements from different workers
+                    # can overtake each other, and some may be lost while Redis is away.
+                    upto = None if live is None else _seq(live) - 1
                     for view in await self._db.run(
-                        self._reminders.sent_after, patient_id, last, seq - 1
+                        self._reminders.sent_after, patient_id, last, upto
                     ):
-                        yield await admitted(view)
+                        yield await self._admitted(caller, view)
                         last = _seq(view)
-                yield await admitted(live)
-                last = seq
+                if live is not None:
+                    yield await self._admitted(caller, live)
+                    last = _seq(live)
 
 
 def _instant(

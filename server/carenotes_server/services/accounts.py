@@ -74,6 +74,7 @@ class AccountsService:
         *,
         sessions: SessionCache | None = None,
         announce_revocation: Callable[[Revocation], None] | None = None,
+        on_revoked: Callable[[Revocation], None] | None = None,
     ) -> None:
         self._db = db
         self._hasher = hasher
@@ -84,9 +85,14 @@ class AccountsService:
         # Tells every replica (Redis) that a session ended; the local cache is always
         # cleared directly, so a single process needs no broker.
         self._announce_revocation = announce_revocation
+        self._on_revoked = on_revoked
 
     def revoke(self, revocation: Revocation) -> None:
+        """A session (or every session of a user) ended: forget it here, end its open
+        streams, and tell the other replicas."""
         self._sessions.revoke(revocation)
+        if self._on_revoked is not None:
+            self._on_revoked(revocation)
         if self._announce_revocation is not None:
             try:
                 self._announce_revocation(revocation)
