@@ -69,12 +69,11 @@ async def test_embedded_rotation_generates_a_key_and_old_notes_still_read(
 
 
 def _decrypt_all(h: Harness) -> list[str]:
-    from carenotes_server.services.keys import pair_keys_by_id
     from carenotes_server.services.notes import NOTE_KIND
 
     with h.components.db.read() as session:
         notes = session.scalars(select(Note)).all()
-        keys = pair_keys_by_id(session, {n.pair_key_id for n in notes})
+        keys = h.components.cipher.keys(session, {n.pair_key_id for n in notes})
         return [
             h.components.cipher.open(keys[n.pair_key_id], NOTE_KIND, n.id, n.ciphertext)
             for n in notes

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carenotes_server.db.models import AuditEvent
@@ -37,8 +37,9 @@ def record(
     outcome: Outcome = Outcome.ALLOWED,
     reason: str | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
+    # A Core INSERT: no identity-map bookkeeping for rows nobody reads back.
+    session.execute(
+        insert(AuditEvent).values(
             at=at,
             actor_id=caller.user_id if caller else None,
             actor_role=caller.role.value if caller else None,

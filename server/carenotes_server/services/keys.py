@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,12 +21,27 @@ from carenotes_server.domain import crypto
 from carenotes_server.domain.crypto import MasterKeyring, WrappedKey
 
 
+@dataclass(frozen=True)
+class OpenKey:
+    """A pair key ready for use: its identity (bound into every AAD) and its data key.
+
+    Immutable per pair key id: rotating the master key re-wraps the data key but never
+    changes it, so an OpenKey stays valid across rotations and can be cached.
+    """
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    doctor_id: uuid.UUID
+    version: int
+    data_key: bytes = field(repr=False)
+
+
 class ClinicalCipher:
     def __init__(self, keyring: MasterKeyring, *, cache_size: int = 4096) -> None:
         self.keyring = keyring
         # Unwrapped data keys by (pair key id, master key id): unwrapping is cheap, but
         # a hot read path (GetActionableSteps) need not repeat it on every call.
-        self._cache: OrderedDict[tuple[uuid.UUID, str, bytes], bytes] = OrderedDict()
+        self._cache: OrderedDict[uuid.UUID, OpenKey] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -62,37 +78,52 @@ class ClinicalCipher:
             return session.scalars(stmt).one()
         return row
 
-    def data_key(self, key: PairKey) -> bytes:
-        cache_key = (key.id, key.master_key_id, key.wrapped_key)
+    def _cached(self, key_id: uuid.UUID) -> OpenKey | None:
         with self._lock:
-            cached = self._cache.get(cache_key)
-            if cached is not None:
-                self._cache.move_to_end(cache_key)
-                return cached
+            found = self._cache.get(key_id)
+            if found is not None:
+                self._cache.move_to_end(key_id)
+            return found
+
+    def _remember(self, key: OpenKey) -> OpenKey:
+        with self._lock:
+            self._cache[key.id] = key
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return key
+
+    def open_key(self, key: PairKey | OpenKey) -> OpenKey:
+        """Unwraps a stored pair key (once; later calls come from the cache)."""
+        if isinstance(key, OpenKey):
+            return key
+        cached = self._cached(key.id)
+        if cached is not None:
+            return cached
         data_key = crypto.unwrap_data_key(
             self.keyring,
             WrappedKey(key.master_key_id, key.wrapped_key),
             crypto.pair_key_aad(key.patient_id, key.doctor_id, key.version),
         )
-        with self._lock:
-            self._cache[cache_key] = data_key
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return data_key
+        return self._remember(OpenKey(key.id, key.patient_id, key.doctor_id, key.version, data_key))
 
-    def seal(self, key: PairKey, kind: str, row_id: uuid.UUID, text: str) -> bytes:
-        aad = crypto.row_aad(kind, row_id, key.patient_id, key.doctor_id, key.version)
-        return crypto.encrypt_text(self.data_key(key), text, aad)
+    def keys(self, session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, OpenKey]:
+        """The open keys by id; only keys not cached yet are read from the database."""
+        found = {i: k for i in ids if (k := self._cached(i)) is not None}
+        missing = ids - found.keys()
+        if missing:
+            for row in session.scalars(select(PairKey).where(PairKey.id.in_(missing))):
+                found[row.id] = self.open_key(row)
+        return found
 
-    def open(self, key: PairKey, kind: str, row_id: uuid.UUID, blob: bytes) -> str:
-        aad = crypto.row_aad(kind, row_id, key.patient_id, key.doctor_id, key.version)
-        return crypto.decrypt_text(self.data_key(key), blob, aad)
+    def seal(self, key: PairKey | OpenKey, kind: str, row_id: uuid.UUID, text: str) -> bytes:
+        opened = self.open_key(key)
+        aad = crypto.row_aad(kind, row_id, opened.patient_id, opened.doctor_id, opened.version)
+        return crypto.encrypt_text(opened.data_key, text, aad)
 
-
-def pair_keys_by_id(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, PairKey]:
-    if not ids:
-        return {}
-    return {k.id: k for k in session.scalars(select(PairKey).where(PairKey.id.in_(ids)))}
+    def open(self, key: PairKey | OpenKey, kind: str, row_id: uuid.UUID, blob: bytes) -> str:
+        opened = self.open_key(key)
+        aad = crypto.row_aad(kind, row_id, opened.patient_id, opened.doctor_id, opened.version)
+        return crypto.decrypt_text(opened.data_key, blob, aad)
 
 
 def rotate_master_key(session: Session, old: MasterKeyring, new: MasterKeyring) -> int:

@@ -26,7 +26,7 @@ from carenotes_server.domain.pagination import decode_page_token, encode_page_to
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.care_team import Page, is_current_doctor
-from carenotes_server.services.keys import ClinicalCipher, pair_keys_by_id
+from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.views import ExtractionStatus, NoteView, SubmittedNote
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class NotesService:
         )
 
     def _views(self, session: Session, notes: Sequence[Note]) -> list[NoteView]:
-        keys = pair_keys_by_id(session, {n.pair_key_id for n in notes})
+        keys = self._cipher.keys(session, {n.pair_key_id for n in notes})
         return [
             NoteView(
                 id=n.id,

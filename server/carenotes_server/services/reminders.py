@@ -45,7 +45,7 @@ from carenotes_server.domain.schedule import Slot, expand, following_slot, windo
 from carenotes_server.domain.steps import Schedule
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
-from carenotes_server.services.keys import ClinicalCipher, pair_keys_by_id
+from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.steps import PLAN_KIND, in_force_set, schedule_of
 
 FIRE_EARLY_TOLERANCE = timedelta(seconds=1)
@@ -896,7 +896,7 @@ class RemindersService:
         return self._texts_of(session, items)
 
     def _texts_of(self, session: Session, items: Sequence[PlanItem]) -> dict[uuid.UUID, str]:
-        keys = pair_keys_by_id(session, {item.pair_key_id for item in items})
+        keys = self._cipher.keys(session, {item.pair_key_id for item in items})
         return {
             item.id: self._cipher.open(keys[item.pair_key_id], PLAN_KIND, item.id, item.ciphertext)
             for item in items

@@ -12,9 +12,9 @@ import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from carenotes_server.clock import Clock
@@ -31,7 +31,7 @@ from carenotes_server.domain.steps import ExtractedSteps, Schedule
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
-from carenotes_server.services.keys import ClinicalCipher, pair_keys_by_id
+from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.views import (
     EMPTY_STEPS,
     ChecklistItemView,
@@ -55,7 +55,20 @@ class ReminderPlanner(Protocol):
     ) -> int: ...
 
 
-def schedule_of(item: PlanItem) -> Schedule:
+SCHEDULE_COLUMNS = (
+    PlanItem.times_per_day,
+    PlanItem.every_hours,
+    PlanItem.every_days,
+    PlanItem.duration_days,
+    PlanItem.occurrences,
+    PlanItem.start_in_days,
+    PlanItem.as_needed,
+    PlanItem.times_of_day,
+)
+
+
+def schedule_of(item: PlanItem | Row[Any, Unpack[tuple[Any, ...]]]) -> Schedule:
+    """The schedule of a plan item (an ORM object or a row with SCHEDULE_COLUMNS)."""
     return Schedule(
         times_per_day=item.times_per_day,
         every_hours=item.every_hours,
@@ -129,15 +142,29 @@ class StepsService:
         raise access.denied()
 
     def view_of(self, session: Session, step_set: StepSet) -> StepsView:
-        checklist = session.scalars(
-            select(ChecklistItem)
+        # Core selects of just the needed columns: this is the hottest read of the API.
+        checklist = session.execute(
+            select(
+                ChecklistItem.id,
+                ChecklistItem.pair_key_id,
+                ChecklistItem.ciphertext,
+                ChecklistItem.done,
+                ChecklistItem.completed_at,
+            )
             .where(ChecklistItem.step_set_id == step_set.id)
             .order_by(ChecklistItem.position)
         ).all()
-        plan = session.scalars(
-            select(PlanItem).where(PlanItem.step_set_id == step_set.id).order_by(PlanItem.position)
+        plan = session.execute(
+            select(
+                PlanItem.id,
+                PlanItem.pair_key_id,
+                PlanItem.ciphertext,
+                *SCHEDULE_COLUMNS,
+            )
+            .where(PlanItem.step_set_id == step_set.id)
+            .order_by(PlanItem.position)
         ).all()
-        keys = pair_keys_by_id(
+        keys = self._cipher.keys(
             session, {c.pair_key_id for c in checklist} | {p.pair_key_id for p in plan}
         )
         return StepsView(
