@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 EXTRACTION_QUEUE = "extraction"
 REMINDER_QUEUE = "reminders"
 EXTRACTION_MAX_RETRIES = 5
-# Short enough that a delayed fire_reminder is picked up within ~0.1 s of its eta.
-WORKER_TIMEOUT_MS = 100
+# How long an idle consumer waits before polling again: it bounds how late a delayed
+# fire_reminder is picked up after its eta (and costs a few cheap Redis polls per second).
+WORKER_TIMEOUT_MS = 50
 
 
 class RetryExtraction(Exception):

@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Protocol, Unpack
+from typing import Any, Protocol
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
@@ -67,7 +67,7 @@ SCHEDULE_COLUMNS = (
 )
 
 
-def schedule_of(item: PlanItem | Row[Any, Unpack[tuple[Any, ...]]]) -> Schedule:
+def schedule_of(item: PlanItem | Row[Any, *tuple[Any, ...]]) -> Schedule:
     """The schedule of a plan item (an ORM object or a row with SCHEDULE_COLUMNS)."""
     return Schedule(
         times_per_day=item.times_per_day,
