@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, auto
 
-from sqlalchemy import select, update
+from sqlalchemy import Uuid, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from carenotes_server.clock import Clock
@@ -55,6 +55,25 @@ class TokenPair:
     access: IssuedToken
     refresh: IssuedToken
     user: UserView
+
+
+# Built once: authentication runs on every call, statement construction need not.
+_LIVE_SESSION = (
+    select(
+        User.id,
+        User.name,
+        User.email,
+        User.role,
+        User.timezone,
+        User.created_at,
+        AuthSession.expires_at,
+    )
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.id == bindparam("session_id", type_=Uuid()),
+        AuthSession.revoked_at.is_(None),
+    )
+)
 
 
 class _RefreshOutcome(Enum):
@@ -307,19 +326,7 @@ class AccountsService:
         if cached is not None:
             return cached
         with self._db.query() as connection:
-            row = connection.execute(
-                select(
-                    User.id,
-                    User.name,
-                    User.email,
-                    User.role,
-                    User.timezone,
-                    User.created_at,
-                    AuthSession.expires_at,
-                )
-                .join(AuthSession, AuthSession.user_id == User.id)
-                .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-            ).first()
+            row = connection.execute(_LIVE_SESSION, {"session_id": session_id}).first()
         if row is None or row.expires_at <= self._clock.now():
             return None
         profile = UserView(

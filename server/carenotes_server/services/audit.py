@@ -25,6 +25,9 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+_INSERT = insert(AuditEvent)
+
+
 def record(
     session: Session,
     *,
@@ -37,19 +40,21 @@ def record(
     outcome: Outcome = Outcome.ALLOWED,
     reason: str | None = None,
 ) -> None:
-    # A Core INSERT: no identity-map bookkeeping for rows nobody reads back.
+    # One prebuilt Core INSERT with parameters: no statement construction and no
+    # identity-map bookkeeping per call (audit rows are written on every clinical read).
     session.execute(
-        insert(AuditEvent).values(
-            at=at,
-            actor_id=caller.user_id if caller else None,
-            actor_role=caller.role.value if caller else None,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id) if resource_id is not None else None,
-            patient_id=patient_id,
-            outcome=outcome.value,
-            reason=reason,
-        )
+        _INSERT,
+        {
+            "at": at,
+            "actor_id": caller.user_id if caller else None,
+            "actor_role": caller.role.value if caller else None,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": str(resource_id) if resource_id is not None else None,
+            "patient_id": patient_id,
+            "outcome": outcome.value,
+            "reason": reason,
+        },
     )
 
 

@@ -14,12 +14,36 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    LargeBinary,
+    Row,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
-from carenotes_server.db.models import ChecklistItem, Note, PairKey, PlanItem, StepSet, User
+from carenotes_server.db.models import (
+    ChecklistItem,
+    Note,
+    PairKey,
+    PlanItem,
+    StepSet,
+    User,
+    UtcDateTime,
+)
 from carenotes_server.domain import validation
 from carenotes_server.domain.errors import (
     FailedPrecondition,
@@ -65,6 +89,71 @@ SCHEDULE_COLUMNS = (
     PlanItem.as_needed,
     PlanItem.times_of_day,
 )
+
+
+def _null(type_: TypeEngine[Any], name: str) -> ColumnElement[Any]:
+    # Typed NULLs: PostgreSQL must be able to unify each column across the branches.
+    return cast(null(), type_).label(name)
+
+
+def _steps_in_force_statement() -> CompoundSelect[Any]:
+    """The steps in force of one patient in ONE round trip: the step set row (kind "s"),
+    its checklist items ("c") and plan items ("p"), as one UNION ALL. Built once; the
+    hottest read of the API then costs no statement construction per call."""
+    patient = bindparam("patient_id", type_=Uuid())
+    in_force = (StepSet.patient_id == patient) & StepSet.superseded_at.is_(None)
+    schedule_nulls = [_null(c.type, c.key) for c in SCHEDULE_COLUMNS]
+    set_branch = select(
+        literal("s").label("kind"),
+        StepSet.id.label("id"),
+        _null(Uuid(), "pair_key_id"),
+        _null(LargeBinary(), "ciphertext"),
+        _null(Boolean(), "done"),
+        _null(UtcDateTime(), "completed_at"),
+        *schedule_nulls,
+        literal(0).label("position"),
+        StepSet.note_id.label("note_id"),
+        StepSet.extractor.label("extractor"),
+        StepSet.created_at.label("created_at"),
+    ).where(in_force)
+    checklist_branch = (
+        select(
+            literal("c"),
+            ChecklistItem.id,
+            ChecklistItem.pair_key_id,
+            ChecklistItem.ciphertext,
+            ChecklistItem.done,
+            ChecklistItem.completed_at,
+            *schedule_nulls,
+            ChecklistItem.position,
+            _null(Uuid(), "note_id"),
+            _null(String(), "extractor"),
+            _null(UtcDateTime(), "created_at"),
+        )
+        .join(StepSet, StepSet.id == ChecklistItem.step_set_id)
+        .where(in_force)
+    )
+    plan_branch = (
+        select(
+            literal("p"),
+            PlanItem.id,
+            PlanItem.pair_key_id,
+            PlanItem.ciphertext,
+            _null(Boolean(), "done"),
+            _null(UtcDateTime(), "completed_at"),
+            *SCHEDULE_COLUMNS,
+            PlanItem.position,
+            _null(Uuid(), "note_id"),
+            _null(String(), "extractor"),
+            _null(UtcDateTime(), "created_at"),
+        )
+        .join(StepSet, StepSet.id == PlanItem.step_set_id)
+        .where(in_force)
+    )
+    return union_all(set_branch, checklist_branch, plan_branch)
+
+
+STEPS_IN_FORCE = _steps_in_force_statement()
 
 
 def schedule_of(item: PlanItem | Row[Any, *tuple[Any, ...]]) -> Schedule:
@@ -117,15 +206,14 @@ class StepsService:
         now = self._clock.now()
         with self._db.write() as session:
             if access.may_read_patient(session, caller, patient_id):
-                step_set = in_force_set(session, patient_id)
-                view = self.view_of(session, step_set) if step_set else EMPTY_STEPS
+                view = self._in_force_view(session, patient_id)
                 audit.record(
                     session,
                     at=now,
                     caller=caller,
                     action="steps.read",
                     resource_type="step_set",
-                    resource_id=step_set.id if step_set else None,
+                    resource_id=view.step_set_id,
                     patient_id=patient_id,
                 )
                 return view
@@ -140,6 +228,39 @@ class StepsService:
             reason="not_allowed",
         )
         raise access.denied()
+
+    def _in_force_view(self, session: Session, patient_id: uuid.UUID) -> StepsView:
+        rows = session.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
+        head = next((r for r in rows if r.kind == "s"), None)
+        if head is None:
+            return EMPTY_STEPS
+        items = sorted((r for r in rows if r.kind != "s"), key=lambda r: (r.kind, r.position))
+        keys = self._cipher.keys(session, {r.pair_key_id for r in items})
+        return StepsView(
+            checklist=[
+                ChecklistItemView(
+                    r.id,
+                    self._cipher.open(keys[r.pair_key_id], CHECKLIST_KIND, r.id, r.ciphertext),
+                    bool(r.done),
+                    r.completed_at,
+                )
+                for r in items
+                if r.kind == "c"
+            ],
+            plan=[
+                PlanItemView(
+                    r.id,
+                    self._cipher.open(keys[r.pair_key_id], PLAN_KIND, r.id, r.ciphertext),
+                    schedule_of(r),
+                )
+                for r in items
+                if r.kind == "p"
+            ],
+            note_id=head.note_id,
+            extractor=head.extractor,
+            created_at=head.created_at,
+            step_set_id=head.id,
+        )
 
     def view_of(self, session: Session, step_set: StepSet) -> StepsView:
         # Core selects of just the needed columns: this is the hottest read of the API.
@@ -188,6 +309,7 @@ class StepsService:
             note_id=step_set.note_id,
             extractor=step_set.extractor,
             created_at=step_set.created_at,
+            step_set_id=step_set.id,
         )
 
     async def complete_item(self, caller: Caller, item_id: str) -> ChecklistItemView:

@@ -50,6 +50,7 @@ class StepsView:
     note_id: uuid.UUID | None
     extractor: str
     created_at: datetime | None
+    step_set_id: uuid.UUID | None = None
 
 
 EMPTY_STEPS = StepsView([], [], None, "", None)
