@@ -300,6 +300,11 @@ class CarenotesServer:
         self._dependency_state: dict[str, bool] = {}
 
     async def _authenticate(self, token: str) -> Caller:
+        # A cached session is answered on the event loop (a JWT check and a dict lookup);
+        # only a miss pays the hop to the database pool.
+        cached = self.c.accounts.authenticate_cached(token)
+        if cached is not None:
+            return cached
         return await self.c.db.run(self.c.accounts.authenticate, token)
 
     async def start(self) -> int:

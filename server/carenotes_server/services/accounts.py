@@ -172,6 +172,7 @@ class AccountsService:
     # --- login and tokens ----------------------------------------------------------
 
     async def login(self, *, email: str, password: str, peer: str) -> TokenPair:
+        self._hasher.ensure_capacity()
         email = validation.normalize_email(email)
         keys = (f"account:{email}", f"peer:{peer}")
         # Through the pool: the Redis throttle does network I/O.
@@ -305,6 +306,17 @@ class AccountsService:
         claims = self._tokens.verify(access_token, TokenType.ACCESS)
         live = self._live_session(claims.session_id)
         if live is None or live.user_id != claims.user_id or live.role != claims.role:
+            raise Unauthenticated(SESSION_ENDED)
+        return Caller(claims.user_id, Role(live.role), claims.session_id, live.profile)
+
+    def authenticate_cached(self, access_token: str) -> Caller | None:
+        """Non-blocking: the caller when the token is valid and its session is in the
+        cache; None when the database must be asked (then call authenticate)."""
+        claims = self._tokens.verify(access_token, TokenType.ACCESS)
+        live = self._sessions.get(claims.session_id)
+        if live is None:
+            return None
+        if live.user_id != claims.user_id or live.role != claims.role:
             raise Unauthenticated(SESSION_ENDED)
         return Caller(claims.user_id, Role(live.role), claims.session_id, live.profile)
 

@@ -61,9 +61,14 @@ class PasswordHasher:
         # password, so the answer time does not reveal which emails exist.
         self._dummy_hash = self._context.hash("carenotes-timing-equaliser-password")
 
-    async def _run(self, fn: functools.partial[str] | functools.partial[bool]) -> object:
+    def ensure_capacity(self) -> None:
+        """Raises RESOURCE_EXHAUSTED now if a hash could not even be queued: callers check
+        before doing any other work, so a flood's surplus costs next to nothing."""
         if self._in_use >= self._slots:
             raise ResourceExhausted("the server is busy; retry shortly", retry_after_seconds=1.0)
+
+    async def _run(self, fn: functools.partial[str] | functools.partial[bool]) -> object:
+        self.ensure_capacity()
         self._in_use += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
