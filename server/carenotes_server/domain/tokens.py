@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ ALGORITHM = "HS256"  # pinned: the header's "alg" is never trusted
 MIN_SECRET_BYTES = 32
 _REQUIRED_CLAIMS = ["sub", "role", "exp", "iat", "iss", "aud", "jti", "typ", "sid"]
 _INVALID = "invalid or expired token"
+_VERIFIED_CACHE_SIZE = 50_000
 
 
 class TokenType(StrEnum):
@@ -59,6 +61,8 @@ class TokenService:
         self._audience = audience
         self._ttl = {TokenType.ACCESS: access_ttl, TokenType.REFRESH: refresh_ttl}
         self._clock = clock
+        self._verified: dict[tuple[str, TokenType], TokenClaims] = {}
+        self._verified_lock = threading.Lock()
 
     def issue(
         self, token_type: TokenType, user_id: uuid.UUID, role: str, session_id: uuid.UUID
@@ -82,8 +86,26 @@ class TokenService:
         return IssuedToken(token, TokenClaims(user_id, role, session_id, jti, expires_at))
 
     def verify(self, token: str, expected: TokenType) -> TokenClaims:
-        """Returns the claims of a valid token of the expected type; Unauthenticated otherwise."""
+        """Returns the claims of a valid token of the expected type; Unauthenticated otherwise.
+
+        A token whose signature and claims were verified once is remembered (bounded, the
+        oldest dropped first; keyed by the whole token), so a client's later calls skip the
+        decoding and the HMAC. The expiry is still checked on every call.
+        """
         now = self._clock.now()
+        cached = self._verified.get((token, expected))
+        if cached is not None:
+            if cached.expires_at.timestamp() <= now.timestamp():
+                raise Unauthenticated("token expired")
+            return cached
+        claims = self._verify_uncached(token, expected, now)
+        with self._verified_lock:
+            self._verified[(token, expected)] = claims
+            if len(self._verified) > _VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))
+        return claims
+
+    def _verify_uncached(self, token: str, expected: TokenType, now: datetime) -> TokenClaims:
         try:
             payload = jwt.decode(
                 token,
