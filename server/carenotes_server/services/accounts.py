@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 # One message for unknown email and wrong password: the answer must not reveal which.
 BAD_CREDENTIALS = "invalid email or password"
 SESSION_ENDED = "session ended; log in again"
+MAX_REFUSAL_HOLD_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,16 @@ class AccountsService:
     # --- login and tokens ----------------------------------------------------------
 
     async def login(self, *, email: str, password: str, peer: str) -> TokenPair:
+        try:
+            return await self._login(email=email, password=password, peer=peer)
+        except ResourceExhausted as refused:
+            # Answer a refused login only after its retry delay (at most a second): a
+            # sleeping call costs the server nothing, and a client that ignores the hint
+            # can no longer keep the event loop busy refusing it.
+            await asyncio.sleep(min(refused.retry_after_seconds, MAX_REFUSAL_HOLD_SECONDS))
+            raise
+
+    async def _login(self, *, email: str, password: str, peer: str) -> TokenPair:
         self._hasher.ensure_capacity()
         email = validation.normalize_email(email)
         keys = (f"account:{email}", f"peer:{peer}")
