@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from carenotes.v1 import care_pb2
+from carenotes.v1 import care_pb2, steps_pb2
 from carenotes_server import cli
+from carenotes_server.db.models import StepSet
 from tests.harness import running_server
 
 NOTE = "Start lisinopril 10 mg daily. Buy a home blood pressure cuff."
@@ -38,6 +40,16 @@ async def test_audit_is_append_only_phi_free_and_printed(
             await h.care.GetNote(
                 care_pb2.GetNoteRequest(note_id=sent.note_id), metadata=stranger.metadata
             )
+        await h.steps.GetActionableSteps(
+            steps_pb2.GetActionableStepsRequest(), metadata=patient.metadata
+        )
+        await h.steps.GetActionableSteps(
+            steps_pb2.GetActionableStepsRequest(patient_id=patient.id), metadata=doctor.metadata
+        )
+        with h.components.db.read() as s:
+            step_set_id = s.scalars(
+                select(StepSet.id).where(StepSet.patient_id == uuid.UUID(patient.id))
+            ).one()
         for statement in (
             "UPDATE audit_events SET outcome = 'allowed'",
             "DELETE FROM audit_events",
@@ -55,6 +67,11 @@ async def test_audit_is_append_only_phi_free_and_printed(
     assert ("note.read", "allowed") in actions
     assert ("note.read", "denied") in actions
     assert all(e["patient_id"] == patient.id for e in events)
+    reads = [e for e in events if e["action"] == "steps.read"]
+    assert [(e["actor_id"], e["resource_id"], e["outcome"]) for e in reads] == [
+        (patient.id, str(step_set_id), "allowed"),
+        (doctor.id, str(step_set_id), "allowed"),
+    ]
     dumped = json.dumps(events).lower()
     assert "lisinopril" not in dumped
     assert "cuff" not in dumped

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from carenotes_server.clock import Clock
@@ -26,7 +27,7 @@ def resolve_patient(caller: Caller, patient_id: uuid.UUID | None) -> uuid.UUID |
     return patient_id
 
 
-def may_read_patient(session: Session, caller: Caller, patient_id: uuid.UUID) -> bool:
+def may_read_patient(session: Session | Connection, caller: Caller, patient_id: uuid.UUID) -> bool:
     if caller.is_patient:
         return caller.user_id == patient_id
     return is_current_doctor(session, caller.user_id, patient_id)

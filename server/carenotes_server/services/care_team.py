@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from carenotes_server.clock import Clock
@@ -48,7 +48,7 @@ class Page(Generic[T]):
     next_page_token: str
 
 
-def current_doctor_id(session: Session, patient_id: uuid.UUID) -> uuid.UUID | None:
+def current_doctor_id(session: Session | Connection, patient_id: uuid.UUID) -> uuid.UUID | None:
     """The patient's doctor right now: read on every access check, never cached."""
     return session.scalar(
         select(CareAssignment.doctor_id).where(
@@ -57,7 +57,9 @@ def current_doctor_id(session: Session, patient_id: uuid.UUID) -> uuid.UUID | No
     )
 
 
-def is_current_doctor(session: Session, doctor_id: uuid.UUID, patient_id: uuid.UUID) -> bool:
+def is_current_doctor(
+    session: Session | Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
+) -> bool:
     return current_doctor_id(session, patient_id) == doctor_id
 
 

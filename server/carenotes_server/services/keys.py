@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -99,20 +99,50 @@ class ClinicalCipher:
         cached = self._cached(key.id)
         if cached is not None:
             return cached
+        return self._unwrap(
+            key.id, key.patient_id, key.doctor_id, key.version, key.master_key_id, key.wrapped_key
+        )
+
+    def _unwrap(
+        self,
+        key_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        doctor_id: uuid.UUID,
+        version: int,
+        master_key_id: str,
+        wrapped: bytes,
+    ) -> OpenKey:
         data_key = crypto.unwrap_data_key(
             self.keyring,
-            WrappedKey(key.master_key_id, key.wrapped_key),
-            crypto.pair_key_aad(key.patient_id, key.doctor_id, key.version),
+            WrappedKey(master_key_id, wrapped),
+            crypto.pair_key_aad(patient_id, doctor_id, version),
         )
-        return self._remember(OpenKey(key.id, key.patient_id, key.doctor_id, key.version, data_key))
+        return self._remember(OpenKey(key_id, patient_id, doctor_id, version, data_key))
 
-    def keys(self, session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, OpenKey]:
+    def keys(self, db: Session | Connection, ids: set[uuid.UUID]) -> dict[uuid.UUID, OpenKey]:
         """The open keys by id; only keys not cached yet are read from the database."""
         found = {i: k for i in ids if (k := self._cached(i)) is not None}
         missing = ids - found.keys()
         if missing:
-            for row in session.scalars(select(PairKey).where(PairKey.id.in_(missing))):
-                found[row.id] = self.open_key(row)
+            rows = db.execute(
+                select(
+                    PairKey.id,
+                    PairKey.patient_id,
+                    PairKey.doctor_id,
+                    PairKey.version,
+                    PairKey.master_key_id,
+                    PairKey.wrapped_key,
+                ).where(PairKey.id.in_(missing))
+            )
+            for row in rows:
+                found[row.id] = self._unwrap(
+                    row.id,
+                    row.patient_id,
+                    row.doctor_id,
+                    row.version,
+                    row.master_key_id,
+                    row.wrapped_key,
+                )
         return found
 
     def seal(self, key: PairKey | OpenKey, kind: str, row_id: uuid.UUID, text: str) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,12 +19,14 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     CompoundSelect,
+    Connection,
     LargeBinary,
     Row,
     String,
     Uuid,
     bindparam,
     cast,
+    insert,
     literal,
     null,
     select,
@@ -36,6 +39,7 @@ from sqlalchemy.types import TypeEngine
 from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import (
+    AuditEvent,
     ChecklistItem,
     Note,
     PairKey,
@@ -156,6 +160,46 @@ def _steps_in_force_statement() -> CompoundSelect[Any]:
 STEPS_IN_FORCE = _steps_in_force_statement()
 
 
+def _audited_steps_read_statement() -> CompoundSelect[Any]:
+    """PostgreSQL: the same read with its audit row written by the same statement (a
+    data-modifying CTE). One autocommit round trip instead of BEGIN, SELECT, INSERT and
+    COMMIT; the read and its audit row still commit together or not at all."""
+    patient = bindparam("patient_id", type_=Uuid())
+    set_in_force = (
+        select(StepSet.id)
+        .where(StepSet.patient_id == patient, StepSet.superseded_at.is_(None))
+        .scalar_subquery()
+    )
+    audit_row = insert(AuditEvent).from_select(
+        [
+            "at",
+            "actor_id",
+            "actor_role",
+            "action",
+            "resource_type",
+            "resource_id",
+            "patient_id",
+            "outcome",
+            "reason",
+        ],
+        select(
+            bindparam("at", type_=UtcDateTime()),
+            bindparam("actor_id", type_=Uuid()),
+            bindparam("actor_role", type_=String()),
+            literal("steps.read"),
+            literal("step_set"),
+            cast(set_in_force, String()),
+            patient,
+            literal(audit.Outcome.ALLOWED.value),
+            cast(null(), String()),
+        ),
+    )
+    return _steps_in_force_statement().add_cte(audit_row.cte("steps_read_audit"))
+
+
+STEPS_IN_FORCE_AUDITED = _audited_steps_read_statement()
+
+
 def schedule_of(item: PlanItem | Row[Any, *tuple[Any, ...]]) -> Schedule:
     """The schedule of a plan item (an ORM object or a row with SCHEDULE_COLUMNS)."""
     return Schedule(
@@ -204,19 +248,33 @@ class StepsService:
 
     def _get(self, caller: Caller, patient_id: uuid.UUID) -> StepsView:
         now = self._clock.now()
-        with self._db.write() as session:
-            if access.may_read_patient(session, caller, patient_id):
-                view = self._in_force_view(session, patient_id)
-                audit.record(
-                    session,
-                    at=now,
-                    caller=caller,
-                    action="steps.read",
-                    resource_type="step_set",
-                    resource_id=view.step_set_id,
-                    patient_id=patient_id,
-                )
-                return view
+        if not self._db.is_sqlite:
+            with self._db.query() as connection:
+                if access.may_read_patient(connection, caller, patient_id):
+                    rows = connection.execute(
+                        STEPS_IN_FORCE_AUDITED,
+                        {
+                            "patient_id": patient_id,
+                            "at": now,
+                            "actor_id": caller.user_id,
+                            "actor_role": caller.role.value,
+                        },
+                    ).all()
+                    return self._view_from_rows(connection, rows)
+        else:
+            with self._db.write() as session:
+                if access.may_read_patient(session, caller, patient_id):
+                    view = self._in_force_view(session, patient_id)
+                    audit.record(
+                        session,
+                        at=now,
+                        caller=caller,
+                        action="steps.read",
+                        resource_type="step_set",
+                        resource_id=view.step_set_id,
+                        patient_id=patient_id,
+                    )
+                    return view
         access.deny(
             self._db,
             self._clock,
@@ -231,11 +289,16 @@ class StepsService:
 
     def _in_force_view(self, session: Session, patient_id: uuid.UUID) -> StepsView:
         rows = session.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
+        return self._view_from_rows(session, rows)
+
+    def _view_from_rows(
+        self, db: Session | Connection, rows: Sequence[Row[Any, *tuple[Any, ...]]]
+    ) -> StepsView:
         head = next((r for r in rows if r.kind == "s"), None)
         if head is None:
             return EMPTY_STEPS
         items = sorted((r for r in rows if r.kind != "s"), key=lambda r: (r.kind, r.position))
-        keys = self._cipher.keys(session, {r.pair_key_id for r in items})
+        keys = self._cipher.keys(db, {r.pair_key_id for r in items})
         return StepsView(
             checklist=[
                 ChecklistItemView(
