@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from typing import Final
 
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from carenotes_server.domain.steps import ExtractedSteps
 from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
-from carenotes_server.extraction.llm_schema import ANSWER_JSON_SCHEMA, parse_llm_answer
+from carenotes_server.extraction.llm_base import LlmExtractor
+from carenotes_server.extraction.llm_schema import ANSWER_JSON_SCHEMA
 from carenotes_server.extraction.prompt import SYSTEM_INSTRUCTION, frame_note
-from carenotes_server.extraction.sanitize import SplitNote, split_untrusted
+from carenotes_server.extraction.sanitize import SplitNote
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 TRANSPORT_ERRORS: Final = _transport_errors()
 
 
-class GeminiExtractor:
+class GeminiExtractor(LlmExtractor):
     """Thread-safe: one genai.Client (one connection pool) shared by every call."""
 
     def __init__(
@@ -102,29 +101,6 @@ class GeminiExtractor:
     def close(self) -> None:
         self._client.close()
 
-    def extract(self, note: str) -> ExtractedSteps:
-        split = split_untrusted(note)
-        if not split.clinical:
-            return ExtractedSteps()
-        started = time.monotonic()
-        try:
-            steps = parse_llm_answer(self._answer_text(split), split)
-        except ExtractionError as error:
-            logger.warning(
-                "gemini extraction failed",
-                extra={
-                    "model": self._model,
-                    "reason": str(error),
-                    "transient": _is_transient(error),
-                },
-            )
-            raise
-        logger.info(
-            "gemini extraction done",
-            extra={"model": self._model, "seconds": round(time.monotonic() - started, 3)},
-        )
-        return steps
-
     def _answer_text(self, split: SplitNote) -> str:
         # `from None` everywhere: SDK exception messages may embed response bodies, and
         # a chained cause would be printed with any logged traceback.
@@ -146,10 +122,6 @@ class GeminiExtractor:
             # pydantic ValidationError / JSON errors while the SDK reads a malformed body.
             raise ExtractionError("gemini returned a response that could not be read") from None
         return _candidate_text(response)
-
-
-def _is_transient(error: ExtractionError) -> bool:
-    return isinstance(error, TransientExtractionError)
 
 
 def _enum_name(value: object) -> str:

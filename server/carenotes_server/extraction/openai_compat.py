@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from typing import TYPE_CHECKING, Final
 
-from carenotes_server.domain.steps import ExtractedSteps
 from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
-from carenotes_server.extraction.llm_schema import ANSWER_JSON_SCHEMA, parse_llm_answer
+from carenotes_server.extraction.llm_base import LlmExtractor
+from carenotes_server.extraction.llm_schema import ANSWER_JSON_SCHEMA
 from carenotes_server.extraction.prompt import SYSTEM_INSTRUCTION, frame_note
-from carenotes_server.extraction.sanitize import SplitNote, split_untrusted
+from carenotes_server.extraction.sanitize import SplitNote
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -49,7 +48,7 @@ def _response_format() -> ResponseFormatJSONSchema:
     }
 
 
-class OpenAICompatExtractor:
+class OpenAICompatExtractor(LlmExtractor):
     """Thread-safe: one openai.OpenAI client (one connection pool) shared by every call."""
 
     def __init__(
@@ -76,29 +75,6 @@ class OpenAICompatExtractor:
 
     def close(self) -> None:
         self._client.close()
-
-    def extract(self, note: str) -> ExtractedSteps:
-        split = split_untrusted(note)
-        if not split.clinical:
-            return ExtractedSteps()
-        started = time.monotonic()
-        try:
-            steps = parse_llm_answer(self._answer_text(split), split)
-        except ExtractionError as error:
-            logger.warning(
-                "openai extraction failed",
-                extra={
-                    "model": self._model,
-                    "reason": str(error),
-                    "transient": isinstance(error, TransientExtractionError),
-                },
-            )
-            raise
-        logger.info(
-            "openai extraction done",
-            extra={"model": self._model, "seconds": round(time.monotonic() - started, 3)},
-        )
-        return steps
 
     def _answer_text(self, split: SplitNote) -> str:
         sdk = self._openai
