@@ -187,7 +187,9 @@ def build(
         clock=clock,
     )
     throttle: Throttle = (
-        RedisLoginThrottle(settings.redis_url) if settings.redis_url else LoginThrottle(clock)
+        RedisLoginThrottle(settings.redis_url, clock)
+        if settings.redis_url
+        else LoginThrottle(clock)
     )
     policy = MissedDosePolicy(
         makeup_cap=settings.makeup_cap,
@@ -227,9 +229,7 @@ def build(
     )
     tasks = Tasks(
         broker,
-        TaskRuntime(
-            ExtractionJob(db, cipher, extractor, steps), reminders, _safe(announce), clock, db
-        ),
+        TaskRuntime(ExtractionJob(db, cipher, extractor, steps), reminders, _safe(announce), clock),
     )
     notes = NotesService(db, cipher, clock, tasks.enqueue_extraction)
     scheduler = Scheduler(

@@ -19,12 +19,9 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
-from sqlalchemy import select
 
 from carenotes_server import metrics
 from carenotes_server.clock import Clock
-from carenotes_server.db.database import Database
-from carenotes_server.db.models import Reminder
 from carenotes_server.feed import Announcement
 from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from carenotes_server.services.reminders import Fired, RemindersService
@@ -59,8 +56,6 @@ class TaskRuntime:
     reminders: RemindersService
     announce: Callable[[Announcement], None]
     clock: Clock
-    # For the lateness metric of fired reminders (one primary-key read per delivery).
-    db: Database | None = None
 
 
 class Tasks:
@@ -122,7 +117,7 @@ class Tasks:
     def _fire_reminder(self, reminder_id: str) -> None:
         result = self._runtime.reminders.fire(uuid.UUID(reminder_id))
         if isinstance(result, Fired):
-            self._record_fired(result.reminder_id)
+            self._record_fired(result)
             self._runtime.announce(
                 Announcement(result.patient_id, result.reminder_id, result.delivery_seq)
             )
@@ -130,24 +125,11 @@ class Tasks:
             delay = (result - self._runtime.clock.now()).total_seconds()
             self.enqueue_fire(uuid.UUID(reminder_id), int(delay * 1000))
 
-    def _record_fired(self, reminder_id: uuid.UUID) -> None:
-        db = self._runtime.db
-        if db is None:
-            return
-
+    @staticmethod
+    def _record_fired(fired: Fired) -> None:
         def record() -> None:
-            with db.read() as session:
-                row = session.execute(
-                    select(Reminder.due_at, Reminder.sent_at, Reminder.makeup_of_id).where(
-                        Reminder.id == reminder_id
-                    )
-                ).first()
-            if row is None:
-                return
-            due_at, sent_at, makeup_of = row
-            metrics.REMINDERS_FIRED.labels("makeup" if makeup_of else "regular").inc()
-            if sent_at is not None:
-                metrics.REMINDER_LATENESS.observe(max(0.0, (sent_at - due_at).total_seconds()))
+            metrics.REMINDERS_FIRED.labels("makeup" if fired.is_makeup else "regular").inc()
+            metrics.REMINDER_LATENESS.observe(fired.lateness_seconds)
 
         metrics.safely(record)
 

@@ -28,7 +28,7 @@ from carenotes_server.domain.tokens import IssuedToken, TokenService, TokenType
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.hashing import PasswordHasher
 from carenotes_server.services.session_cache import LiveSession, Revocation, SessionCache
-from carenotes_server.services.throttle import Throttle
+from carenotes_server.services.throttle import PEER_PREFIX, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class AccountsService:
     async def _login(self, *, email: str, password: str, peer: str) -> TokenPair:
         self._hasher.ensure_capacity()
         email = validation.normalize_email(email)
-        keys = (f"account:{email}", f"peer:{peer}")
+        keys = (f"account:{email}", f"{PEER_PREFIX}{peer}")
         # Through the pool: the Redis throttle does network I/O.
         wait = await self._db.run(self._throttle.retry_after, *keys)
         if wait > 0:

@@ -87,6 +87,8 @@ class Fired:
     reminder_id: uuid.UUID
     patient_id: uuid.UUID
     delivery_seq: int
+    lateness_seconds: float = 0.0  # sent_at - due_at, for the lateness metric
+    is_makeup: bool = False
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,13 @@ class RemindersService:
                 .values(delivery_seq=delivery_seq)
                 .execution_options(synchronize_session=False)
             )
-            return Fired(reminder.id, reminder.patient_id, delivery_seq)
+            return Fired(
+                reminder.id,
+                reminder.patient_id,
+                delivery_seq,
+                lateness_seconds=max(0.0, (now - reminder.due_at).total_seconds()),
+                is_makeup=reminder.makeup_of_id is not None,
+            )
 
     def sweep_missed(self, now: datetime, limit: int = 1000) -> int:
         """Marks SCHEDULED/SENT reminders whose window has ended MISSED; returns how many.

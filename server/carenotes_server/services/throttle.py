@@ -8,6 +8,7 @@ between every server replica (production); `LoginThrottle` keeps them in the pro
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -19,6 +20,8 @@ import redis
 
 from carenotes_server.clock import Clock
 
+log = logging.getLogger(__name__)
+
 
 class Throttle(Protocol):
     def retry_after(self, *keys: str) -> float:
@@ -28,6 +31,21 @@ class Throttle(Protocol):
     def failure(self, *keys: str) -> None: ...
 
     def success(self, *keys: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Failures allowed per account, and per peer address. A peer may be a proxy or a
+    clinic's NAT shared by many people, so it gets far more room than one account."""
+
+    account: int
+    peer: int
+
+    def of(self, key: str) -> int:
+        return self.peer if key.startswith(PEER_PREFIX) else self.account
+
+
+PEER_PREFIX = "peer:"
 
 
 def lockout_seconds(failures: int, max_failures: int, base: float, cap: float) -> float:
@@ -51,13 +69,14 @@ class LoginThrottle:
         clock: Clock,
         *,
         max_failures: int = 5,
+        peer_max_failures: int = 50,
         window: timedelta = timedelta(minutes=15),
         base_lockout: timedelta = timedelta(seconds=30),
         max_lockout: timedelta = timedelta(minutes=15),
         max_keys: int = 100_000,
     ) -> None:
         self._clock = clock
-        self._max_failures = max_failures
+        self._limits = _Limits(max_failures, peer_max_failures)
         self._window = window
         self._base = base_lockout
         self._max = max_lockout
@@ -86,7 +105,7 @@ class LoginThrottle:
                 rec.failures += 1
                 lockout = lockout_seconds(
                     rec.failures,
-                    self._max_failures,
+                    self._limits.of(key),
                     self._base.total_seconds(),
                     self._max.total_seconds(),
                 )
@@ -113,15 +132,27 @@ class RedisLoginThrottle:
     def __init__(
         self,
         url: str,
+        clock: Clock,
         *,
         max_failures: int = 5,
+        peer_max_failures: int = 50,
         window: timedelta = timedelta(minutes=15),
         base_lockout: timedelta = timedelta(seconds=30),
         max_lockout: timedelta = timedelta(minutes=15),
         prefix: str = "carenotes:login",
     ) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._max_failures = max_failures
+        self._limits = _Limits(max_failures, peer_max_failures)
+        # While Redis is unreachable, logins are throttled per process instead of
+        # failing: the service stays usable and an attacker still meets a limit.
+        self._fallback = LoginThrottle(
+            clock,
+            max_failures=max_failures,
+            peer_max_failures=peer_max_failures,
+            window=window,
+            base_lockout=base_lockout,
+            max_lockout=max_lockout,
+        )
         self._window_ms = int(window.total_seconds() * 1000)
         self._base = base_lockout.total_seconds()
         self._cap = max_lockout.total_seconds()
@@ -134,13 +165,36 @@ class RedisLoginThrottle:
         return f"{self._prefix}:locked:{key}"
 
     def retry_after(self, *keys: str) -> float:
+        try:
+            return self._shared_retry_after(*keys)
+        except (redis.RedisError, OSError):
+            log.warning("login throttle: Redis unreachable; throttling in this process")
+            return self._fallback.retry_after(*keys)
+
+    def failure(self, *keys: str) -> None:
+        self._fallback.failure(*keys)  # also counted locally, for when Redis goes away
+        try:
+            self._shared_failure(*keys)
+        except (redis.RedisError, OSError):
+            log.warning("login throttle: Redis unreachable; throttling in this process")
+
+    def success(self, *keys: str) -> None:
+        self._fallback.success(*keys)
+        try:
+            self._redis.delete(
+                *(k for key in keys for k in (self._failures_key(key), self._lock_key(key)))
+            )
+        except (redis.RedisError, OSError):
+            log.warning("login throttle: Redis unreachable; throttling in this process")
+
+    def _shared_retry_after(self, *keys: str) -> float:
         pipe = self._redis.pipeline()
         for key in keys:
             pipe.pttl(self._lock_key(key))
         waits = [int(ms) for ms in pipe.execute()]
         return max([w / 1000 for w in waits if w > 0], default=0.0)
 
-    def failure(self, *keys: str) -> None:
+    def _shared_failure(self, *keys: str) -> None:
         pipe = self._redis.pipeline()
         for key in keys:
             pipe.incr(self._failures_key(key))
@@ -148,12 +202,7 @@ class RedisLoginThrottle:
         counts = pipe.execute()[0::2]
         pipe = self._redis.pipeline()
         for key, count in zip(keys, counts, strict=True):
-            lockout = lockout_seconds(int(count), self._max_failures, self._base, self._cap)
+            lockout = lockout_seconds(int(count), self._limits.of(key), self._base, self._cap)
             if lockout > 0:
                 pipe.set(self._lock_key(key), 1, px=int(lockout * 1000))
         pipe.execute()
-
-    def success(self, *keys: str) -> None:
-        self._redis.delete(
-            *(k for key in keys for k in (self._failures_key(key), self._lock_key(key)))
-        )
