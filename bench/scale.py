@@ -29,6 +29,7 @@ from bench.stats import Record, record
 from carenotes.v1 import steps_pb2
 from carenotes_server.app import Components, build
 from carenotes_server.config import load_settings
+from carenotes_server.db.database import PG_SESSION_OPTIONS
 
 PATIENT_SQL = """
 CREATE TEMP TABLE bench_sp AS
@@ -149,7 +150,7 @@ def explain(url: str, captured: list[Captured]) -> tuple[str, list[str]]:
     )
     lines: list[str] = []
     scans: list[str] = []
-    with psycopg.connect(_plain_url(url)) as conn:
+    with psycopg.connect(_plain_url(url), options=PG_SESSION_OPTIONS) as conn:
         # A sequential scan of a table of a few pages is the right plan; flag only the
         # ones over tables that are large in this database.
         sizes: dict[str, float] = dict(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from carenotes_server.domain.errors import Unavailable
 
 P = ParamSpec("P")
+PG_SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0"
 T = TypeVar("T")
 
 
@@ -60,7 +61,17 @@ def make_engines(url: str, *, pool_size: int = 16) -> tuple[Engine, Engine]:
     # time in the profile). A connection that died with the server fails its next use
     # instead; SQLAlchemy then invalidates the whole pool, that one call answers
     # UNAVAILABLE (retryable), and the next ones get fresh connections.
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        # Every statement of this service is an indexed lookup of a few rows. Parallel
+        # plans only appear when the planner misestimates (e.g. "pending AND overdue":
+        # columns it wrongly treats as independent) and then cost milliseconds of worker
+        # start-up to return nothing. Serial plans keep the scheduler's tick flat.
+        connect_args={"options": PG_SESSION_OPTIONS},
+    )
     return engine, engine
 
 
