@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import pytest
-from carenotes.v1 import steps_pb2
-from carenotes_client import Backoff, CareClient, PermissionDenied
 from google.protobuf.message import Message
 
+from carenotes.v1 import steps_pb2
+from carenotes_client import Backoff, CareClient, PermissionDenied
 from tests.client.fake_server import FakeAuth, FakeServer, abort
 
 FAST = Backoff(initial=0.01, maximum=0.05, jitter=0.0)
