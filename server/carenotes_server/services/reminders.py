@@ -19,7 +19,7 @@ import builtins
 import functools
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -87,8 +87,9 @@ class Fired:
     reminder_id: uuid.UUID
     patient_id: uuid.UUID
     delivery_seq: int
-    lateness_seconds: float = 0.0  # sent_at - due_at, for the lateness metric
-    is_makeup: bool = False
+    # For the metrics only; two deliveries of the same reminder are the same Fired.
+    lateness_seconds: float = field(default=0.0, compare=False)
+    is_makeup: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
