@@ -328,10 +328,6 @@ def _hours(m: re.Match[str]) -> Frequency:
     return Frequency(every_hours=max(hours, 1))
 
 
-def _per_day(m: re.Match[str]) -> Frequency:
-    return Frequency(times_per_day=_num(m.group(1)))
-
-
 def _fixed(times: int, every_days: int = 1, counted: bool = True) -> FrequencyReader:
     def build(_: re.Match[str]) -> Frequency:
         return Frequency(times_per_day=times, every_days=every_days, counted=counted)

@@ -7,7 +7,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,7 +32,8 @@ log = logging.getLogger(__name__)
 
 NOTE_KIND = "note"
 # A note's extraction is enqueued after its row commits; if the broker is down the
-# scheduler re-enqueues notes still PENDING after this long (DB = source of truth).
+# scheduler re-enqueues notes still PENDING after CARENOTES_NOTE_REQUEUE_SECONDS (the
+# database is the source of truth, the message only a wake-up call).
 Enqueue = Callable[[uuid.UUID], None]
 
 
@@ -261,18 +261,3 @@ class NotesService:
             )
             for n in notes
         ]
-
-
-def pending_notes_older_than(session: Session, cutoff: datetime, limit: int) -> list[uuid.UUID]:
-    """Notes whose extraction has not settled: the scheduler re-enqueues them."""
-    return list(
-        session.scalars(
-            select(Note.id)
-            .where(
-                Note.extraction_status == ExtractionStatus.PENDING.value,
-                Note.created_at < cutoff,
-            )
-            .order_by(Note.created_at)
-            .limit(limit)
-        )
-    )

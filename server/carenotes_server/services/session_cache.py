@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,9 +97,6 @@ class SessionCache:
                     s for s, (_, v) in self._entries.items() if v.user_id == revocation.user_id
                 ]:
                     del self._entries[sid]
-
-
-Announce = Callable[[Revocation], None]
 
 
 REVOCATIONS_CHANNEL = "carenotes:sessions:revoked"
