@@ -97,13 +97,13 @@ class BenchDb:
         self.engine.dispose()
 
     def plan_item_of(self, patient_id: str) -> tuple[uuid.UUID, uuid.UUID]:
-        """(plan item id, note id) of the patient's steps in force."""
+        """(plan item id, note id) of an item of the patient's plan in force."""
         pid = uuid.UUID(patient_id)
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(PlanItem.id, StepSet.note_id)
                 .join(StepSet, StepSet.id == PlanItem.step_set_id)
-                .where(StepSet.patient_id == pid, StepSet.superseded_at.is_(None))
+                .where(PlanItem.patient_id == pid, PlanItem.active.is_(True))
                 .limit(1)
             ).one()
         return row[0], row[1]

@@ -199,9 +199,9 @@ def _tick_costs(components: Components) -> dict[str, float]:
     horizon = timedelta(seconds=components.settings.scheduler_horizon_seconds)
     return {
         "tick_ms": time_it(sched.tick),
-        "claim_due_ms": time_it(lambda: reminders.claim_due(now(), horizon)),
-        "sweep_missed_ms": time_it(lambda: reminders.sweep_missed(now())),
-        "top_up_ms": time_it(lambda: reminders.top_up(now())),
+        "claim_due_ms": time_it(lambda: reminders.delivery.claim_due(now(), horizon)),
+        "sweep_missed_ms": time_it(lambda: reminders.delivery.sweep_missed(now())),
+        "top_up_ms": time_it(lambda: reminders.planning.top_up(now())),
     }
 
 
@@ -241,7 +241,7 @@ async def _run(cfg: Config, stack: Stack, patients: int) -> tuple[list[Record], 
             capture(
                 components,
                 "GetActionableSteps: read steps + audit",
-                lambda: components.steps._get(caller, caller.user_id),
+                lambda: components.steps.reader._get(caller, caller.user_id),
             ),
         ]
         plans, scans = await asyncio.to_thread(explain, stack.database_url, groups)

@@ -442,6 +442,11 @@ def render(contract: Contract) -> str:
         'address"}`.'
     )
     w(
+        "- `FAILED_PRECONDITION` -> `google.rpc.PreconditionFailure { violations: [{ type: "
+        '"CLINICAL_BOUND", subject, description }] }` when extracted steps are refused: '
+        "`subject` is the field path of the step (e.g. `plan[0].schedule.times_per_day`)."
+    )
+    w(
         "- `RESOURCE_EXHAUSTED` -> `google.rpc.RetryInfo { retry_delay }`: wait at least "
         "that long before retrying."
     )

@@ -58,14 +58,15 @@ from carenotes_server.services.extraction_job import ExtractionJob
 from carenotes_server.services.hashing import PasswordHasher
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NotesService
-from carenotes_server.services.reminders import RemindersService, ReminderView
+from carenotes_server.services.reminders import Reminders, build_reminders
+from carenotes_server.services.reminders.views import ReminderView
 from carenotes_server.services.session_cache import (
     REVOCATIONS_CHANNEL,
     RedisRevocationAnnouncer,
     Revocation,
     SessionCache,
 )
-from carenotes_server.services.steps import StepsService
+from carenotes_server.services.steps.wiring import Steps, build_steps
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
 
@@ -108,8 +109,8 @@ class Components:
     sessions: SessionCache
     care_team: CareTeamService
     notes: NotesService
-    steps: StepsService
-    reminders: RemindersService
+    steps: Steps
+    reminders: Reminders
     feed: ReminderFeed
     broker: dramatiq.Broker
     tasks: Tasks
@@ -197,18 +198,18 @@ def build(
         if settings.missed_window_max_hours > 0
         else None,
     )
-    reminders = RemindersService(
+    reminders = build_reminders(
         db,
         cipher,
         clock,
         policy=policy,
         ongoing_window=timedelta(days=settings.ongoing_window_days),
     )
-    steps = StepsService(db, cipher, clock, reminders, extractor)
+    steps = build_steps(db, cipher, clock, extractor, reminders.planning)
     broker = make_broker(settings.redis_url)
 
     async def load_view(reminder_id: uuid.UUID) -> ReminderView | None:
-        return await db.run(reminders.load_view, reminder_id)
+        return await db.run(reminders.replay.load_view, reminder_id)
 
     feed = ReminderFeed(load_view)
     sessions = SessionCache(clock, ttl=timedelta(seconds=settings.auth_cache_seconds))
@@ -229,7 +230,12 @@ def build(
     )
     tasks = Tasks(
         broker,
-        TaskRuntime(ExtractionJob(db, cipher, extractor, steps), reminders, _safe(announce), clock),
+        TaskRuntime(
+            ExtractionJob(db, cipher, extractor, steps.applier),
+            reminders.delivery,
+            _safe(announce),
+            clock,
+        ),
     )
     notes = NotesService(db, cipher, clock, tasks.enqueue_extraction)
     scheduler = Scheduler(
@@ -317,7 +323,7 @@ class CarenotesServer:
         )
         auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(c.accounts), server)
         care_pb2_grpc.add_CareServiceServicer_to_server(
-            CareServicer(c.db, c.care_team, c.notes, c.steps), server
+            CareServicer(c.care_team, c.notes, c.steps.reader), server
         )
         steps_pb2_grpc.add_StepsServiceServicer_to_server(
             StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts), server
@@ -434,7 +440,7 @@ async def serve(settings: Settings) -> None:
     components = build(settings)
     if settings.embedded_worker:
         # The in-memory broker lost whatever a previous run had enqueued.
-        components.reminders.release_claims()
+        components.reminders.delivery.release_claims()
     components.start_background(
         worker=settings.embedded_worker, scheduler=settings.embedded_scheduler
     )

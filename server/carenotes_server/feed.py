@@ -23,7 +23,7 @@ from enum import Enum, auto
 import redis
 
 from carenotes_server.domain.reminder_state import ReminderState
-from carenotes_server.services.reminders import ReminderView
+from carenotes_server.services.reminders.views import ReminderView
 
 log = logging.getLogger(__name__)
 

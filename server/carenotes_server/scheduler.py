@@ -22,7 +22,7 @@ from carenotes_server import metrics
 from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import Note
-from carenotes_server.services.reminders import RemindersService
+from carenotes_server.services.reminders import Reminders
 from carenotes_server.services.views import ExtractionStatus
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Scheduler:
     def __init__(
         self,
         db: Database,
-        reminders: RemindersService,
+        reminders: Reminders,
         clock: Clock,
         *,
         enqueue_fire: Callable[[uuid.UUID, int], None],
@@ -61,15 +61,15 @@ class Scheduler:
     def tick(self) -> TickReport:
         now = self._clock.now()
         enqueued = 0
-        for reminder_id, due_at in self._reminders.claim_due(now, self._horizon):
+        for reminder_id, due_at in self._reminders.delivery.claim_due(now, self._horizon):
             delay_ms = int(max(0.0, (due_at - now).total_seconds()) * 1000)
             try:
                 self._enqueue_fire(reminder_id, delay_ms)
                 enqueued += 1
             except Exception:  # noqa: BLE001  # broker down: the stale claim is picked up again later
                 log.warning("could not enqueue a reminder", extra={"reminder_id": str(reminder_id)})
-        missed = self._reminders.sweep_missed(now)
-        topped = self._reminders.top_up(now)
+        missed = self._reminders.delivery.sweep_missed(now)
+        topped = self._reminders.planning.top_up(now)
         requeued = self._requeue_stale_notes()
         report = TickReport(enqueued, missed, topped, requeued)
         metrics.safely(lambda: _record_tick(report))

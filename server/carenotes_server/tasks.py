@@ -24,7 +24,8 @@ from carenotes_server import metrics
 from carenotes_server.clock import Clock
 from carenotes_server.feed import Announcement
 from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
-from carenotes_server.services.reminders import Fired, RemindersService
+from carenotes_server.services.reminders.delivery import ReminderDelivery
+from carenotes_server.services.reminders.views import Fired
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def make_broker(redis_url: str | None) -> dramatiq.Broker:
 @dataclass
 class TaskRuntime:
     job: ExtractionJob
-    reminders: RemindersService
+    delivery: ReminderDelivery
     announce: Callable[[Announcement], None]
     clock: Clock
 
@@ -115,7 +116,7 @@ class Tasks:
             raise RetryExtraction("transient extractor failure")
 
     def _fire_reminder(self, reminder_id: str) -> None:
-        result = self._runtime.reminders.fire(uuid.UUID(reminder_id))
+        result = self._runtime.delivery.fire(uuid.UUID(reminder_id))
         if isinstance(result, Fired):
             self._record_fired(result)
             self._runtime.announce(

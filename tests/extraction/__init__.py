@@ -36,6 +36,7 @@ _VALID_ANSWER: dict[str, Any] = {
                 "start_in_days": 0,
                 "as_needed": False,
                 "times_of_day": [],
+                "days_of_week": [],
             },
         },
         {
@@ -49,6 +50,7 @@ _VALID_ANSWER: dict[str, Any] = {
                 "start_in_days": 0,
                 "as_needed": True,
                 "times_of_day": [],
+                "days_of_week": [],
             },
         },
     ],

@@ -160,7 +160,7 @@ def test_one_client_serves_concurrent_threads(
             id="wrong-type",
         ),
         pytest.param(
-            Answer(valid_answer_json().replace('"occurrences": 20', '"occurrences": 99999')),
+            Answer(valid_answer_json().replace('"occurrences": 20', '"occurrences": 9999999')),
             "answer violates the schema: plan[0].schedule.occurrences",
             id="out-of-range",
         ),

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from carenotes_server.domain import steps as bounds
-from carenotes_server.domain.steps import ExtractedSteps
+from carenotes_server.domain.clinical_bounds import MAX_COURSE_DOSES, MAX_DOSES_PER_DAY
+from carenotes_server.domain.steps import ExtractedSteps, InvalidSteps
 from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
 from carenotes_server.extraction.llm_schema import (
     ANSWER_JSON_SCHEMA,
@@ -98,6 +99,7 @@ def test_times_of_day_and_plural_words_are_accepted() -> None:
                     "start_in_days": 0,
                     "as_needed": False,
                     "times_of_day": ["08:00", "20:00"],
+                    "days_of_week": [],
                 },
             }
         ],
@@ -208,9 +210,9 @@ def _set_wrong(answer: dict[str, Any], key: str, value: object) -> None:
             id="string-for-item",
         ),
         pytest.param(
-            lambda a: _set_wrong(a, "times_per_day", bounds.MAX_TIMES_PER_DAY + 1),
+            lambda a: _set_wrong(a, "times_per_day", 10**6),
             "plan[0].schedule.times_per_day (less_than_equal)",
-            id="times-per-day-too-high",
+            id="times-per-day-absurd",
         ),
         pytest.param(
             lambda a: _set_wrong(a, "every_hours", -1),
@@ -223,9 +225,9 @@ def _set_wrong(answer: dict[str, Any], key: str, value: object) -> None:
             id="every-days-zero",
         ),
         pytest.param(
-            lambda a: _set_wrong(a, "occurrences", bounds.MAX_OCCURRENCES + 1),
+            lambda a: _set_wrong(a, "occurrences", 10**6),
             "plan[0].schedule.occurrences (less_than_equal)",
-            id="occurrences-too-high",
+            id="occurrences-absurd",
         ),
         pytest.param(
             lambda a: _set_wrong(a, "start_in_days", 10**30),
@@ -319,9 +321,21 @@ def test_many_violations_are_summarised() -> None:
 def test_answers_out_of_domain_bounds_are_refused(
     change: Callable[[dict[str, Any]], object], where: str
 ) -> None:
-    reason = rejection(mutated(change))
-    assert reason.startswith("answer is out of bounds: ")
+    with pytest.raises(InvalidSteps) as caught:
+        parse_llm_answer(mutated(change), NOTE)
+    reason = str(caught.value)
     assert where in reason
+    for word in PHI_WORDS:
+        assert word not in reason.lower()
+
+
+def test_an_implausible_schedule_is_refused_naming_the_item_never_clamped() -> None:
+    raw = mutated(lambda a: schedule(a).update(times_per_day=40))
+    with pytest.raises(InvalidSteps) as caught:
+        parse_llm_answer(raw, NOTE)
+    assert "plan[0].schedule.times_per_day: 40 doses a day" in str(caught.value)
+    action = valid_answer()["plan"][0]["action"]
+    assert f"plan item 1 ({action})" in caught.value.detail()
 
 
 @pytest.mark.parametrize("verb", ["Stop", "Discontinue", "stop taking"])
@@ -461,10 +475,12 @@ def test_the_schema_carries_the_domain_bounds() -> None:
     assert plan["maxItems"] == bounds.MAX_PLAN_ITEMS
     assert ANSWER_JSON_SCHEMA["properties"]["checklist"]["maxItems"] == bounds.MAX_CHECKLIST_ITEMS
     fields = plan["items"]["properties"]["schedule"]["properties"]
-    assert fields["times_per_day"]["maximum"] == bounds.MAX_TIMES_PER_DAY
-    assert fields["every_hours"]["maximum"] == bounds.MAX_EVERY_HOURS
-    assert fields["occurrences"]["maximum"] == bounds.MAX_OCCURRENCES
+    # Shape limits only: a model held to the clinical maximum would round "40 times
+    # daily" down to it; the clinical bounds refuse the answer afterwards instead.
+    assert fields["times_per_day"]["maximum"] > 100 * MAX_DOSES_PER_DAY
+    assert fields["occurrences"]["maximum"] > 10 * MAX_COURSE_DOSES
     assert fields["every_days"]["minimum"] == 1
+    assert fields["days_of_week"]["items"]["enum"] == list(bounds.WEEKDAYS)
     assert fields["as_needed"]["type"] == "boolean"
 
 

@@ -160,7 +160,7 @@ def test_one_client_serves_concurrent_threads(
             id="wrong-type",
         ),
         pytest.param(
-            Answer(valid_answer_json().replace('"times_per_day": 2', '"times_per_day": 48')),
+            Answer(valid_answer_json().replace('"times_per_day": 2', '"times_per_day": 4800000')),
             "answer violates the schema: plan[0].schedule.times_per_day",
             id="out-of-range",
         ),

@@ -2,7 +2,7 @@
 
 A `ReminderWorld` holds a database, a fake clock, a cipher with a throwaway master key
 and the service under test; `add_user` and `put_in_force` build patients, doctors and
-steps in force the way StepsService.apply_extraction would, without an extractor.
+plans in force the way a note replacing the plan would, without an extractor.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.domain.steps import Schedule
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.keys import ClinicalCipher
-from carenotes_server.services.reminders import RemindersService
-from carenotes_server.services.steps import PLAN_KIND
+from carenotes_server.services.reminders import Reminders, build_reminders
+from carenotes_server.services.reminders.views import PLAN_KIND
 
 ONE_DAY = timedelta(days=1)
 
@@ -38,7 +38,7 @@ class ReminderWorld:
     db: Database
     clock: FakeClock
     cipher: ClinicalCipher
-    service: RemindersService
+    services: Reminders
 
     def add_user(self, role: Role, *, timezone: str = "Europe/Paris") -> uuid.UUID:
         user_id = uuid.uuid4()
@@ -73,9 +73,9 @@ class ReminderWorld:
         doctor_id: uuid.UUID,
         plan: list[tuple[str, Schedule]],
     ) -> tuple[uuid.UUID, list[uuid.UUID]]:
-        """A new note whose plan comes into force now, superseding the steps before it
-        and planning its reminders as apply_extraction does. Returns (note id, plan item
-        ids in order)."""
+        """A new note whose plan replaces the patient's plan in force now, planning its
+        reminders as a plan change does: the old items end (their SCHEDULED reminders
+        cancelled) and the new ones start. Returns (note id, plan item ids in order)."""
         now = self.clock.now()
         with self.db.write() as session:
             patient = session.scalars(
@@ -102,16 +102,13 @@ class ReminderWorld:
                 extraction_status="DONE",
             )
             session.add(note)
-            for old in session.scalars(
-                select(StepSet).where(
-                    StepSet.patient_id == patient_id, StepSet.superseded_at.is_(None)
-                )
-            ):
-                old.superseded_at = now
-                for item in session.scalars(select(PlanItem).where(PlanItem.step_set_id == old.id)):
-                    item.active = False
+            old = session.scalars(
+                select(PlanItem).where(PlanItem.patient_id == patient_id, PlanItem.active)
+            ).all()
+            for item in old:
+                item.active, item.ended_at, item.end_reason = False, now, "REPLACED"
             session.flush()
-            self.service.cancel_pending(session, patient_id, now)
+            self.services.planning.cancel_items(session, [item.id for item in old])
             step_set = StepSet(
                 id=uuid.uuid4(),
                 note_id=note.id,
@@ -120,6 +117,8 @@ class ReminderWorld:
                 note_sequence=sequence,
                 extractor="rules",
                 created_at=now,
+                outcome="CHANGED",
+                checklist_added=0,
             )
             session.add(step_set)
             session.flush()
@@ -142,13 +141,16 @@ class ReminderWorld:
                         start_in_days=schedule.start_in_days,
                         as_needed=schedule.as_needed,
                         times_of_day=",".join(schedule.times_of_day),
+                        days_of_week=",".join(schedule.days_of_week),
                         anchor_at=now,
                         active=True,
+                        doses_made_up=0,
+                        makeup_allowed=True,
                     )
                 )
             session.add_all(items)
             session.flush()
-            self.service.plan(session, patient, items, now)
+            self.services.planning.plan(session, patient, items, now)
             return note.id, [item.id for item in items]
 
     def reminders(
@@ -179,14 +181,14 @@ def make_world(
 ) -> ReminderWorld:
     clock = FakeClock(start)
     cipher = new_cipher()
-    service = RemindersService(
+    services = build_reminders(
         db,
         cipher,
         clock,
         policy=policy or MissedDosePolicy(makeup_cap=3),
         ongoing_window=ongoing_window,
     )
-    return ReminderWorld(db, clock, cipher, service)
+    return ReminderWorld(db, clock, cipher, services)
 
 
 def caller_for(user_id: uuid.UUID, role: Role) -> Caller:

@@ -38,7 +38,7 @@ async def submit(
 async def test_note_becomes_steps_and_a_second_note_replaces_them(harness: Harness) -> None:
     doctor, patient = await harness.assigned_pair(timezone="Europe/Paris")
     first = await submit(harness, doctor.metadata, patient.id, NOTE_V1)
-    assert first.message == "Note submitted successfully"
+    assert first.message == "Note submitted successfully; the plan in force is updated"
     assert first.extraction_status == care_pb2.EXTRACTION_STATUS_DONE
     plan = {p.action.lower(): p for p in first.actionable_steps.plan}
     amox = next(p for a, p in plan.items() if "amoxicillin" in a)
@@ -224,7 +224,7 @@ async def test_extraction_is_idempotent_and_older_note_never_wins(harness: Harne
     # Two notes stored without extraction (as if their messages were still queued).
     old_id = await c.db.run(c.notes._store, _caller(c, doctor.id), uuid.UUID(patient.id), NOTE_V1)
     new_id = await c.db.run(c.notes._store, _caller(c, doctor.id), uuid.UUID(patient.id), NOTE_V2)
-    job = ExtractionJob(c.db, c.cipher, c.extractor, c.steps)
+    job = ExtractionJob(c.db, c.cipher, c.extractor, c.steps.applier)
     assert job.run(new_id, last_attempt=False) is JobOutcome.DONE
     assert job.run(new_id, last_attempt=False) is JobOutcome.ALREADY_SETTLED  # redelivered
     assert job.run(old_id, last_attempt=False) is JobOutcome.DONE  # finishes late

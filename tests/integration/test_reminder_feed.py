@@ -120,7 +120,7 @@ async def test_course_streams_each_reminder_once_and_ack_counts(
     assert by_doctor.items[0].taken == 6
 
 
-async def test_missed_dose_gets_a_makeup_next_day_at_the_same_local_time(
+async def test_missed_dose_is_made_up_after_the_last_dose_of_the_course(
     clocked: Harness, clock: FakeClock
 ) -> None:
     h = clocked
@@ -135,15 +135,19 @@ async def test_missed_dose_gets_a_makeup_next_day_at_the_same_local_time(
     missed = next(r for r in rows if r.id == first.id)
     assert missed.status == "MISSED"
     makeup = next(r for r in rows if r.makeup_of_id == first.id)
+    regular = [r for r in rows if r.makeup_depth == 0]
+    last_regular = max(r.due_at for r in regular)
+    # Twice daily: the slot after the course's last dose (09:00) is 21:00 that day.
     assert makeup.due_at.astimezone(PARIS).hour == 21
-    assert makeup.due_at.astimezone(PARIS).date() == (
-        first.due_at.astimezone(PARIS).date() + timedelta(days=1)
-    )
+    assert makeup.due_at.astimezone(PARIS).date() == last_regular.astimezone(PARIS).date()
+    assert makeup.due_at not in {r.due_at for r in regular}
     adherence = await h.steps.GetAdherence(
         steps_pb2.GetAdherenceRequest(), metadata=patient.metadata
     )
-    assert adherence.items[0].missed == 1
-    assert adherence.items[0].upcoming == 6  # 5 regular doses left + 1 make-up
+    item = adherence.items[0]
+    assert (item.missed, item.made_up) == (1, 1)
+    assert item.upcoming == 6  # 5 regular doses left + 1 made up
+    assert item.course_ends_at.ToDatetime(tzinfo=UTC) == makeup.due_at
 
 
 async def test_new_note_cancels_what_is_left_even_if_already_queued(

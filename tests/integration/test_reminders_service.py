@@ -29,8 +29,8 @@ from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.domain.schedule import expand
 from carenotes_server.domain.steps import Schedule
 from carenotes_server.services.caller import Role
-from carenotes_server.services.reminders import Fired
-from carenotes_server.services.steps import schedule_of
+from carenotes_server.services.reminders.views import Fired
+from carenotes_server.services.steps.queries import schedule_of
 from tests.integration.reminder_fixtures import ReminderWorld, caller_for, make_world
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -129,35 +129,42 @@ def test_dst_daily_nine_stays_nine_local_across_the_change(database: Database) -
     utc_hours = [r.due_at.hour for r in reminders]
     assert utc_hours == [8, 8, 8, 7, 7, 7]  # 27, 28, 29 in CET; 30, 31, 1 in CEST
 
-    # A dose missed the day before the change is made up at 09:00 local after it.
+    # A dose missed before the change is made up after the course's last dose, at
+    # 09:00 local on the far side of the change.
     on_the_29th = reminders[2]
     world.clock.set(paris(30, 0, 30))
-    assert world.service.sweep_missed(world.clock.now()) == 3
-    makeup = next(
-        r for r in world.reminders(patient_id=patient) if r.makeup_of_id == on_the_29th.id
-    )
-    assert makeup.due_at == paris(30, 9)
-    assert local_hhmm(makeup.due_at) == "09:00"
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 3
+    makeups = [r for r in world.reminders(patient_id=patient) if r.makeup_depth]
+    assert [m.due_at for m in makeups] == [
+        paris(2, 9, month=4),
+        paris(3, 9, month=4),
+        paris(4, 9, month=4),
+    ]
+    assert on_the_29th.id in {m.makeup_of_id for m in makeups}
+    assert {local_hhmm(m.due_at) for m in makeups} == {"09:00"}
 
 
-def test_cancel_pending_cancels_scheduled_and_sent_of_that_patient_only(
+def test_cancel_items_cancels_only_scheduled_reminders_of_those_items(
     world: ReminderWorld,
 ) -> None:
     patient, doctor = patient_and_doctor(world)
     other = world.add_user(Role.PATIENT)
-    world.put_in_force(patient, doctor, [("Take A", TWICE_DAILY_3_DAYS)])
+    _, (item, kept) = world.put_in_force(
+        patient, doctor, [("Take A", TWICE_DAILY_3_DAYS), ("Take K", TWICE_DAILY_3_DAYS)]
+    )
     world.put_in_force(other, doctor, [("Take B", TWICE_DAILY_3_DAYS)])
-    first, second, third, *_ = world.reminders(patient_id=patient)
+    first, second, third, *_ = world.reminders(plan_item_id=item)
     world.set_status(first.id, S.TAKEN)
     world.set_status(second.id, S.SENT)
     world.set_status(third.id, S.MISSED)
 
     with world.db.write() as session:
-        cancelled = world.service.cancel_pending(session, patient, world.clock.now())
+        cancelled = world.services.planning.cancel_items(session, [item])
 
-    assert cancelled == 4  # SENT + the 3 still SCHEDULED
-    statuses = [r.status for r in world.reminders(patient_id=patient)]
-    assert statuses == ["TAKEN", "CANCELLED", "MISSED", "CANCELLED", "CANCELLED", "CANCELLED"]
+    assert cancelled == {item: 3}  # the 3 still SCHEDULED; the SENT one stays answerable
+    statuses = [r.status for r in world.reminders(plan_item_id=item)]
+    assert statuses == ["TAKEN", "SENT", "MISSED", "CANCELLED", "CANCELLED", "CANCELLED"]
+    assert {r.status for r in world.reminders(plan_item_id=kept)} == {"SCHEDULED"}
     assert {r.status for r in world.reminders(patient_id=other)} == {"SCHEDULED"}
 
 
@@ -187,7 +194,7 @@ def test_concurrent_claimers_never_claim_a_row_twice(world: ReminderWorld) -> No
     def claimer() -> None:
         try:
             start.wait()
-            while batch := world.service.claim_due(now, timedelta(days=30), limit=25):
+            while batch := world.services.delivery.claim_due(now, timedelta(days=30), limit=25):
                 with lock:
                     claimed.extend(reminder_id for reminder_id, _ in batch)
         except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
@@ -211,21 +218,23 @@ def test_claim_returns_due_times_and_reclaims_only_stale_claims(world: ReminderW
     first, second, *_ = world.reminders(patient_id=patient)
     now = world.clock.now()  # 08:00 local, first dose at 09:00
 
-    assert world.service.claim_due(now, timedelta(hours=2)) == [(first.id, first.due_at)]
-    assert world.service.claim_due(now, timedelta(hours=2)) == []
+    assert world.services.delivery.claim_due(now, timedelta(hours=2)) == [(first.id, first.due_at)]
+    assert world.services.delivery.claim_due(now, timedelta(hours=2)) == []
     # Due but claimed a moment ago: the message may just be on its way.
     world.clock.set(first.due_at + timedelta(seconds=5))
-    assert world.service.claim_due(world.clock.now(), timedelta(minutes=1)) == []
+    assert world.services.delivery.claim_due(world.clock.now(), timedelta(minutes=1)) == []
     # The message was lost (Redis flushed): once the claim is stale it is claimed again.
     world.clock.set(first.due_at + timedelta(minutes=1))
-    assert world.service.claim_due(world.clock.now(), timedelta(minutes=1)) == [
+    assert world.services.delivery.claim_due(world.clock.now(), timedelta(minutes=1)) == [
         (first.id, first.due_at)
     ]
     # A delivered reminder is never claimed again.
-    assert isinstance(world.service.fire(first.id), Fired)
+    assert isinstance(world.services.delivery.fire(first.id), Fired)
     world.clock.set(second.due_at - timedelta(minutes=30))
     later = world.clock.now()
-    assert world.service.claim_due(later, timedelta(hours=1)) == [(second.id, second.due_at)]
+    assert world.services.delivery.claim_due(later, timedelta(hours=1)) == [
+        (second.id, second.due_at)
+    ]
 
 
 # --- firing -------------------------------------------------------------------------
@@ -237,12 +246,12 @@ def test_fire_twice_delivers_once(world: ReminderWorld) -> None:
     first, second, *_ = world.reminders(patient_id=patient)
     world.clock.set(first.due_at)
 
-    fired = world.service.fire(first.id)
+    fired = world.services.delivery.fire(first.id)
 
     assert fired == Fired(first.id, patient, 1)
-    assert world.service.fire(first.id) is None
+    assert world.services.delivery.fire(first.id) is None
     world.clock.set(second.due_at + timedelta(seconds=30))
-    assert world.service.fire(second.id) == Fired(second.id, patient, 2)
+    assert world.services.delivery.fire(second.id) == Fired(second.id, patient, 2)
     delivered = world.reminders(patient_id=patient)[:2]
     assert [(r.status, r.delivery_seq) for r in delivered] == [("SENT", 1), ("SENT", 2)]
     assert delivered[1].sent_at == world.clock.now()
@@ -262,7 +271,7 @@ def test_concurrent_fires_with_duplicates_number_deliveries_gaplessly(
 
     def fire(reminder_id: uuid.UUID) -> None:
         start.wait()
-        outcome = world.service.fire(reminder_id)
+        outcome = world.services.delivery.fire(reminder_id)
         with lock:
             results.append(outcome)
 
@@ -288,8 +297,8 @@ def test_fire_cancelled_or_unknown_is_none(world: ReminderWorld) -> None:
     world.put_in_force(patient, doctor, [("Replaced", DAILY_AT_NINE)])  # cancels `first`
     world.clock.set(first.due_at)
 
-    assert world.service.fire(first.id) is None
-    assert world.service.fire(uuid.uuid4()) is None
+    assert world.services.delivery.fire(first.id) is None
+    assert world.services.delivery.fire(uuid.uuid4()) is None
     (after,) = [r for r in world.reminders(patient_id=patient) if r.id == first.id]
     assert after.status == "CANCELLED"
     with world.db.read() as session:
@@ -302,11 +311,11 @@ def test_fire_too_early_returns_due_at_and_sends_nothing(world: ReminderWorld) -
     first = world.reminders(patient_id=patient)[0]
 
     world.clock.set(first.due_at - timedelta(minutes=10))
-    assert world.service.fire(first.id) == first.due_at
+    assert world.services.delivery.fire(first.id) == first.due_at
     assert world.reminders(patient_id=patient)[0].status == "SCHEDULED"
     # Within the tolerance of a broker's delay: delivered.
     world.clock.set(first.due_at - timedelta(milliseconds=500))
-    assert isinstance(world.service.fire(first.id), Fired)
+    assert isinstance(world.services.delivery.fire(first.id), Fired)
 
 
 def test_fire_after_the_window_marks_missed_with_a_makeup(world: ReminderWorld) -> None:
@@ -315,53 +324,64 @@ def test_fire_after_the_window_marks_missed_with_a_makeup(world: ReminderWorld) 
     first = world.reminders(patient_id=patient)[0]
     world.clock.set(first.window_ends_at + timedelta(seconds=1))
 
-    assert world.service.fire(first.id) is None
+    assert world.services.delivery.fire(first.id) is None
 
     reminders = {r.id: r for r in world.reminders(patient_id=patient)}
     assert reminders[first.id].status == "MISSED"
     (makeup,) = [r for r in reminders.values() if r.makeup_of_id == first.id]
-    assert makeup.due_at == paris(11, 9)
+    # Appended after the course's last dose (12th 21:00), in its pattern: 13th 09:00.
+    assert makeup.due_at == paris(13, 9)
     assert makeup.status == "SCHEDULED"
 
 
 # --- missed doses and make-ups -------------------------------------------------------
 
 
-async def test_missed_dose_is_made_up_next_day_same_local_time_until_the_cap(
+async def test_missed_dose_extends_the_course_one_slot_until_the_cap(
     database: Database,
 ) -> None:
     world = make_world(database, START, policy=MissedDosePolicy(makeup_cap=2))
     patient, doctor = patient_and_doctor(world)
     daily_3 = Schedule(times_per_day=1, occurrences=3)
-    world.put_in_force(patient, doctor, [("Take A", daily_3)])
+    _, (item_id,) = world.put_in_force(patient, doctor, [("Take A", daily_3)])
     me = caller_for(patient, Role.PATIENT)
     dose0, dose1, dose2 = world.reminders(patient_id=patient)
 
+    # Dose 1 missed: one dose appended after the last (day 3), on day 4 at 09:00. The
+    # next regular dose is not doubled up.
     world.clock.set(paris(11, 0, 5))
-    assert world.service.sweep_missed(world.clock.now()) == 1
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 1
     (makeup1,) = [r for r in world.reminders(patient_id=patient) if r.makeup_of_id == dose0.id]
-    assert (makeup1.due_at, makeup1.sequence, makeup1.makeup_depth) == (paris(11, 9), 0, 1)
-    assert makeup1.window_ends_at == paris(12, 0)  # next SCHEDULED (day 3) is later
+    assert (makeup1.due_at, makeup1.sequence, makeup1.makeup_depth) == (paris(13, 9), 3, 1)
+    assert makeup1.window_ends_at == paris(14, 0)
+    due_times = sorted(
+        r.due_at for r in world.reminders(patient_id=patient) if r.status == "SCHEDULED"
+    )
+    assert due_times == [paris(11, 9), paris(12, 9), paris(13, 9)]
+    with world.db.read() as session:
+        item = session.get(PlanItem, item_id)
+        assert item is not None
+        assert (item.course_ends_at, item.doses_made_up) == (paris(13, 9), 1)
 
-    # The regular doses are taken; only the make-up chain keeps being missed.
     world.clock.set(paris(11, 9, 5))
-    await world.service.acknowledge(me, str(dose1.id), taken=True)
-    world.clock.set(paris(12, 0, 5))
-    assert world.service.sweep_missed(world.clock.now()) == 1
-    (makeup2,) = [r for r in world.reminders(patient_id=patient) if r.makeup_of_id == makeup1.id]
-    assert (makeup2.due_at, makeup2.sequence, makeup2.makeup_depth) == (paris(12, 9), 0, 2)
-
+    await world.services.history.acknowledge(me, str(dose1.id), taken=True)
     world.clock.set(paris(12, 9, 5))
-    await world.service.acknowledge(me, str(dose2.id), taken=True)
-    world.clock.set(paris(13, 0, 5))
-    assert world.service.sweep_missed(world.clock.now()) == 1
+    await world.services.history.acknowledge(me, str(dose2.id), taken=True)
+    # The make-up is missed too: made up once more, after it.
+    world.clock.set(paris(14, 0, 5))
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 1
+    (makeup2,) = [r for r in world.reminders(patient_id=patient) if r.makeup_of_id == makeup1.id]
+    assert (makeup2.due_at, makeup2.sequence, makeup2.makeup_depth) == (paris(14, 9), 4, 2)
+
+    world.clock.set(paris(15, 0, 5))
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 1
     # The cap (2 make-ups in a row) is reached: nothing more.
     assert [r for r in world.reminders(patient_id=patient) if r.makeup_of_id == makeup2.id] == []
     assert Counter(r.status for r in world.reminders(patient_id=patient)) == {
         "MISSED": 3,
         "TAKEN": 2,
     }
-    assert world.service.sweep_missed(world.clock.now()) == 0
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 0
 
 
 async def test_skipped_dose_gets_no_makeup(world: ReminderWorld) -> None:
@@ -370,11 +390,13 @@ async def test_skipped_dose_gets_no_makeup(world: ReminderWorld) -> None:
     first = world.reminders(patient_id=patient)[0]
     world.clock.set(first.due_at + timedelta(minutes=5))
 
-    view = await world.service.acknowledge(caller_for(patient, Role.PATIENT), str(first.id), False)
+    view = await world.services.history.acknowledge(
+        caller_for(patient, Role.PATIENT), str(first.id), False
+    )
     assert view.status is S.SKIPPED
 
     world.clock.set(first.window_ends_at + timedelta(minutes=1))
-    assert world.service.sweep_missed(world.clock.now()) == 0
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 0
     assert [r for r in world.reminders(patient_id=patient) if r.makeup_depth] == []
 
 
@@ -386,17 +408,17 @@ def test_ongoing_plan_gets_no_makeup_and_top_up_continues_the_series(
     twice_daily = Schedule(times_per_day=2)
     _, (item_id,) = world.put_in_force(patient, doctor, [("Ongoing", twice_daily)])
     assert len(world.reminders(plan_item_id=item_id)) == 6
-    assert world.service.top_up(world.clock.now()) == 0  # already expanded that far
+    assert world.services.planning.top_up(world.clock.now()) == 0  # already expanded that far
 
     world.clock.set(paris(11, 23, 30))
-    assert world.service.sweep_missed(world.clock.now()) == 3  # 10th 09/21, 11th 09
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 3  # 10th 09/21, 11th 09
     assert [r for r in world.reminders(plan_item_id=item_id) if r.makeup_depth] == []
 
-    added = world.service.top_up(world.clock.now())
+    added = world.services.planning.top_up(world.clock.now())
     assert added == 4  # until 14th 23:30 local: 12th 21:00 was the last, +13th, +14th
-    assert world.service.top_up(world.clock.now()) == 0
+    assert world.services.planning.top_up(world.clock.now()) == 0
     world.clock.set(paris(16, 8))
-    assert world.service.top_up(world.clock.now()) == 8  # 15th to 18th, twice a day
+    assert world.services.planning.top_up(world.clock.now()) == 8  # 15th to 18th, twice a day
 
     reminders = world.reminders(plan_item_id=item_id)
     with world.db.read() as session:
@@ -429,30 +451,32 @@ async def test_acknowledge_own_foreign_and_not_yet_due(world: ReminderWorld) -> 
     me = caller_for(patient, Role.PATIENT)
 
     with pytest.raises(FailedPrecondition, match="not due yet"):
-        await world.service.acknowledge(me, str(first.id), taken=True)
+        await world.services.history.acknowledge(me, str(first.id), taken=True)
 
     world.clock.set(first.due_at + timedelta(minutes=3))
     with pytest.raises(NotFound):
-        await world.service.acknowledge(
+        await world.services.history.acknowledge(
             caller_for(stranger, Role.PATIENT), str(first.id), taken=True
         )
     with pytest.raises(NotFound):
-        await world.service.acknowledge(caller_for(doctor, Role.DOCTOR), str(first.id), True)
+        await world.services.history.acknowledge(
+            caller_for(doctor, Role.DOCTOR), str(first.id), True
+        )
     with pytest.raises(InvalidArgument):
-        await world.service.acknowledge(me, "not-an-id", taken=True)
+        await world.services.history.acknowledge(me, "not-an-id", taken=True)
 
-    view = await world.service.acknowledge(me, str(first.id), taken=True)
+    view = await world.services.history.acknowledge(me, str(first.id), taken=True)
     assert (view.id, view.status, view.text) == (first.id, S.TAKEN, "Take A")
     assert view.acknowledged_at == world.clock.now()
     with pytest.raises(FailedPrecondition, match="already acknowledged"):
-        await world.service.acknowledge(me, str(first.id), taken=False)
+        await world.services.history.acknowledge(me, str(first.id), taken=False)
 
     # A SENT reminder is acknowledgeable; a closed window is not.
     world.clock.set(second.due_at)
-    assert isinstance(world.service.fire(second.id), Fired)
+    assert isinstance(world.services.delivery.fire(second.id), Fired)
     world.clock.set(second.window_ends_at)
     with pytest.raises(FailedPrecondition, match="window"):
-        await world.service.acknowledge(me, str(second.id), taken=True)
+        await world.services.history.acknowledge(me, str(second.id), taken=True)
 
     denials = audit_rows(world, "reminder.ack")
     assert [(e.outcome, e.actor_id) for e in denials] == [
@@ -472,7 +496,9 @@ async def test_acknowledge_cancelled_is_refused(world: ReminderWorld) -> None:
     world.clock.set(first.due_at)
 
     with pytest.raises(FailedPrecondition, match="cancelled"):
-        await world.service.acknowledge(caller_for(patient, Role.PATIENT), str(first.id), True)
+        await world.services.history.acknowledge(
+            caller_for(patient, Role.PATIENT), str(first.id), True
+        )
 
 
 # --- reading -------------------------------------------------------------------------
@@ -496,14 +522,16 @@ async def test_adherence_counts_for_patient_and_current_doctor_only(
     me = caller_for(patient, Role.PATIENT)
     dose0, dose1, *_ = world.reminders(plan_item_id=course)
     world.clock.set(dose0.due_at + timedelta(minutes=1))
-    await world.service.acknowledge(me, str(dose0.id), taken=True)
+    await world.services.history.acknowledge(me, str(dose0.id), taken=True)
     world.clock.set(dose1.due_at + timedelta(minutes=1))
-    await world.service.acknowledge(me, str(dose1.id), taken=False)
+    await world.services.history.acknowledge(me, str(dose1.id), taken=False)
     world.clock.set(paris(12, 0, 30))
-    world.service.sweep_missed(world.clock.now())
+    world.services.delivery.sweep_missed(world.clock.now())
 
-    mine = await world.service.adherence(me, "")
-    as_doctor = await world.service.adherence(caller_for(doctor, Role.DOCTOR), str(patient))
+    mine = await world.services.history.adherence(me, "")
+    as_doctor = await world.services.history.adherence(
+        caller_for(doctor, Role.DOCTOR), str(patient)
+    )
 
     assert mine == as_doctor
     assert mine.note_id == note_id
@@ -515,16 +543,25 @@ async def test_adherence_counts_for_patient_and_current_doctor_only(
         course_counts.missed,
         course_counts.upcoming,
         course_counts.prescribed,
-    ) == (1, 1, 2, 4, 6)  # upcoming: two doses on the 12th and two make-ups
+        course_counts.made_up,
+    ) == (1, 1, 2, 4, 6, 2)  # upcoming: two doses on the 12th and two appended on the 13th
+    assert course_counts.course_ends_at == paris(13, 21)
+    assert course_counts.upcoming == (
+        course_counts.prescribed
+        + course_counts.made_up
+        - course_counts.taken
+        - course_counts.skipped
+        - course_counts.missed
+    )
     assert walk_counts.plan_item_id == ongoing
     assert (walk_counts.missed, walk_counts.prescribed) == (2, 0)
 
     with pytest.raises(PermissionDenied):
-        await world.service.adherence(caller_for(other_doctor, Role.DOCTOR), str(patient))
+        await world.services.history.adherence(caller_for(other_doctor, Role.DOCTOR), str(patient))
     with pytest.raises(PermissionDenied):
-        await world.service.adherence(caller_for(stranger, Role.PATIENT), str(patient))
+        await world.services.history.adherence(caller_for(stranger, Role.PATIENT), str(patient))
     with pytest.raises(InvalidArgument):
-        await world.service.adherence(caller_for(doctor, Role.DOCTOR), "")
+        await world.services.history.adherence(caller_for(doctor, Role.DOCTOR), "")
     outcomes = [(e.outcome, e.actor_id) for e in audit_rows(world, "reminders.read")]
     assert outcomes == [
         ("allowed", patient),
@@ -536,7 +573,7 @@ async def test_adherence_counts_for_patient_and_current_doctor_only(
 
 async def test_adherence_without_steps_is_empty(world: ReminderWorld) -> None:
     patient = world.add_user(Role.PATIENT)
-    view = await world.service.adherence(caller_for(patient, Role.PATIENT), "")
+    view = await world.services.history.adherence(caller_for(patient, Role.PATIENT), "")
     assert (view.items, view.note_id) == ([], None)
 
 
@@ -546,13 +583,13 @@ async def test_list_pages_by_due_time_and_filters(world: ReminderWorld) -> None:
     me = caller_for(patient, Role.PATIENT)
     everything = world.reminders(patient_id=patient)
     world.clock.set(everything[0].due_at)
-    await world.service.acknowledge(me, str(everything[0].id), taken=True)
+    await world.services.history.acknowledge(me, str(everything[0].id), taken=True)
 
     seen: list[uuid.UUID] = []
     token = ""
     pages = 0
     while True:
-        page, token = await world.service.list(
+        page, token = await world.services.history.list(
             me, patient_id="", start=None, end=None, statuses=[], page_size=4, page_token=token
         )
         seen.extend(view.id for view in page)
@@ -564,7 +601,7 @@ async def test_list_pages_by_due_time_and_filters(world: ReminderWorld) -> None:
     # Keyset order is (due_at, id); both databases order ids as their hex text does.
     assert seen == [r.id for r in sorted(everything, key=lambda r: (r.due_at, str(r.id)))]
 
-    taken, token = await world.service.list(
+    taken, token = await world.services.history.list(
         caller_for(doctor, Role.DOCTOR),
         patient_id=str(patient),
         start=None,
@@ -576,7 +613,7 @@ async def test_list_pages_by_due_time_and_filters(world: ReminderWorld) -> None:
     assert ([v.id for v in taken], token) == ([everything[0].id], "")
     assert taken[0].text in {"Take A", "B"}
 
-    day_two, _ = await world.service.list(
+    day_two, _ = await world.services.history.list(
         me,
         patient_id=str(patient),
         start=paris(11, 0),
@@ -588,11 +625,11 @@ async def test_list_pages_by_due_time_and_filters(world: ReminderWorld) -> None:
     assert sorted(local_hhmm(v.due_at) for v in day_two) == ["09:00", "09:00", "21:00"]
 
     with pytest.raises(InvalidArgument):
-        await world.service.list(
+        await world.services.history.list(
             me, patient_id="", start=None, end=None, statuses=[], page_size=5, page_token="junk"
         )
     with pytest.raises(InvalidArgument):
-        await world.service.list(
+        await world.services.history.list(
             me,
             patient_id="",
             start=paris(12, 0),
@@ -602,7 +639,7 @@ async def test_list_pages_by_due_time_and_filters(world: ReminderWorld) -> None:
             page_token="",
         )
     with pytest.raises(PermissionDenied):
-        await world.service.list(
+        await world.services.history.list(
             caller_for(world.add_user(Role.DOCTOR), Role.DOCTOR),
             patient_id=str(patient),
             start=None,
@@ -618,9 +655,9 @@ async def test_calendar_lists_upcoming_scheduled_reminders(world: ReminderWorld)
     world.put_in_force(patient, doctor, [("Take A", TWICE_DAILY_3_DAYS)])
     first = world.reminders(patient_id=patient)[0]
     world.clock.set(first.due_at)
-    world.service.fire(first.id)  # SENT: no longer in the calendar
+    world.services.delivery.fire(first.id)  # SENT: no longer in the calendar
 
-    ics = await world.service.calendar(caller_for(patient, Role.PATIENT))
+    ics = await world.services.history.calendar(caller_for(patient, Role.PATIENT))
 
     events = Calendar.from_ical(ics).walk("VEVENT")
     assert len(events) == 5
@@ -639,25 +676,25 @@ def test_sent_after_and_cursor_follow_delivery_order(world: ReminderWorld) -> No
     # Fired in reverse id order: delivery order, not id or due order, is what counts.
     order = sorted(due, key=lambda r: str(r.id), reverse=True)
     for reminder in order:
-        assert isinstance(world.service.fire(reminder.id), Fired)
+        assert isinstance(world.services.delivery.fire(reminder.id), Fired)
 
-    replay = world.service.sent_after(patient, 0)
+    replay = world.services.replay.sent_after(patient, 0)
     assert [v.id for v in replay] == [r.id for r in order]
     assert [v.delivery_seq for v in replay] == [1, 2, 3, 4, 5]
-    assert [v.delivery_seq for v in world.service.sent_after(patient, 2, 4)] == [3, 4]
-    assert world.service.sent_after(stranger, 0) == []
+    assert [v.delivery_seq for v in world.services.replay.sent_after(patient, 2, 4)] == [3, 4]
+    assert world.services.replay.sent_after(stranger, 0) == []
 
-    assert world.service.cursor_seq(patient, "") == 0
-    assert world.service.cursor_seq(patient, str(order[2].id)) == 3
+    assert world.services.replay.cursor_seq(patient, "") == 0
+    assert world.services.replay.cursor_seq(patient, str(order[2].id)) == 3
     with pytest.raises(NotFound):
-        world.service.cursor_seq(stranger, str(order[2].id))
+        world.services.replay.cursor_seq(stranger, str(order[2].id))
     with pytest.raises(InvalidArgument):
-        world.service.cursor_seq(patient, "nope")
+        world.services.replay.cursor_seq(patient, "nope")
 
-    view = world.service.load_view(order[0].id)
+    view = world.services.replay.load_view(order[0].id)
     assert view is not None
     assert (view.status, view.delivery_seq, view.sent_at) == (S.SENT, 1, paris(10, 9))
-    assert world.service.load_view(uuid.uuid4()) is None
+    assert world.services.replay.load_view(uuid.uuid4()) is None
 
 
 async def test_audit_rows_of_reminder_reads_hold_ids_only(world: ReminderWorld) -> None:
@@ -666,12 +703,12 @@ async def test_audit_rows_of_reminder_reads_hold_ids_only(world: ReminderWorld) 
     me = caller_for(patient, Role.PATIENT)
     first = world.reminders(patient_id=patient)[0]
     world.clock.set(first.due_at)
-    await world.service.acknowledge(me, str(first.id), taken=True)
-    await world.service.adherence(me, "")
-    await world.service.list(
+    await world.services.history.acknowledge(me, str(first.id), taken=True)
+    await world.services.history.adherence(me, "")
+    await world.services.history.list(
         me, patient_id="", start=None, end=None, statuses=[], page_size=0, page_token=""
     )
-    await world.service.calendar(me)
+    await world.services.history.calendar(me)
 
     with world.db.read() as session:
         events = list(session.scalars(select(AuditEvent)))
@@ -695,9 +732,9 @@ def test_reminders_of_an_item_no_longer_in_force_are_never_delivered(
         item.active = False
 
     world.clock.set(first.due_at)
-    assert world.service.fire(first.id) is None
+    assert world.services.delivery.fire(first.id) is None
     world.clock.set(second.window_ends_at)
-    assert world.service.sweep_missed(world.clock.now()) == 0
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 0
 
     statuses = {r.id: r.status for r in world.reminders(patient_id=patient)}
     assert (statuses[first.id], statuses[second.id]) == ("CANCELLED", "CANCELLED")
@@ -729,10 +766,10 @@ def test_sweep_and_top_up_skip_a_patient_whose_steps_are_changing(
     holder.start()
     try:
         assert holding.wait(timeout=10)
-        assert world.service.sweep_missed(world.clock.now()) == 0
-        assert world.service.top_up(world.clock.now()) == 0
+        assert world.services.delivery.sweep_missed(world.clock.now()) == 0
+        assert world.services.planning.top_up(world.clock.now()) == 0
     finally:
         release.set()
         holder.join(timeout=30)
-    assert world.service.sweep_missed(world.clock.now()) == 1  # the 10th's dose
-    assert world.service.top_up(world.clock.now()) == 2  # the 11th and the 12th
+    assert world.services.delivery.sweep_missed(world.clock.now()) == 1  # the 10th's dose
+    assert world.services.planning.top_up(world.clock.now()) == 2  # the 11th and the 12th

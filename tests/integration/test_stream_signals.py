@@ -17,7 +17,7 @@ from sqlalchemy import select
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_server.clock import FakeClock
 from carenotes_server.db.models import Reminder
-from carenotes_server.services.reminders import Fired
+from carenotes_server.services.reminders.views import Fired
 from tests.harness import Account, Harness, running_server
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -115,7 +115,7 @@ async def test_streams_catch_up_after_a_gap_in_announcements(
     await asyncio.sleep(0.2)
     clock.set(first.due_at)
     # Delivered in the database, but its announcement is lost (Redis was away).
-    fired = await asyncio.to_thread(h.components.reminders.fire, first.id)
+    fired = await asyncio.to_thread(h.components.reminders.delivery.fire, first.id)
     assert isinstance(fired, Fired)
     pending = asyncio.ensure_future(stream.read())
     await asyncio.sleep(0.5)

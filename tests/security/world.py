@@ -30,7 +30,7 @@ from carenotes_server.db.models import Reminder
 from carenotes_server.feed import Announcement
 from carenotes_server.grpc_api.policy import Access, services
 from carenotes_server.services.accounts import TokenPair
-from carenotes_server.services.reminders import Fired
+from carenotes_server.services.reminders.views import Fired
 from tests.harness import DEFAULT_PASSWORD, Account, Harness
 
 OWN_NOTE = (
@@ -210,7 +210,7 @@ async def deliver_next_reminder(h: Harness, patient_id: str) -> str:
                 window_ends_at=clock.now() + timedelta(hours=6),
             )
         )
-    fired = await asyncio.to_thread(h.components.reminders.fire, reminder_id)
+    fired = await asyncio.to_thread(h.components.reminders.delivery.fire, reminder_id)
     assert isinstance(fired, Fired), fired
     # As the fire_reminder task does: tell the open streams of this patient.
     await h.components.feed.announce(

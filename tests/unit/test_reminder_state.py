@@ -18,6 +18,7 @@ from carenotes_server.domain.reminder_state import (
     can_transition,
     is_final,
     is_pending,
+    sources,
     transition,
 )
 
@@ -31,7 +32,7 @@ EXPECTED_MOVES = {
     (S.SENT, S.TAKEN),
     (S.SENT, S.SKIPPED),
     (S.SENT, S.MISSED),
-    (S.SENT, S.CANCELLED),
+    # Not SENT -> CANCELLED: a dose the patient was told to take stays answerable.
 }
 
 
@@ -72,3 +73,13 @@ def test_states_match_the_proto_enum() -> None:
     }
     assert {f"REMINDER_STATUS_{s.value}" for s in S} == proto_names
     assert S("SENT") is S.SENT  # values round-trip through storage as plain strings
+
+
+@pytest.mark.parametrize("dst", list(S))
+def test_sources_are_the_table_read_backwards(dst: S) -> None:
+    assert set(sources(dst)) == {src.value for src in S if can_transition(src, dst)}
+    assert list(sources(dst)) == sorted(sources(dst))
+
+
+def test_only_scheduled_reminders_can_be_cancelled() -> None:
+    assert sources(S.CANCELLED) == ("SCHEDULED",)

@@ -157,7 +157,6 @@ def test_ongoing_medicines_have_no_end(note: str) -> None:
     [
         ("Patient takes ibuprofen 600 mg TID. Stop ibuprofen.", "ibuprofen", "Stop"),
         ("Discontinue lisinopril. Continue lisinopril 10 mg daily.", "lisinopril", "Discontinue"),
-        ("Hold metformin until the CT scan. Metformin 500 mg BID.", "metformin", "Stop"),
         ("Lasix 40 mg daily. Stop furosemide.", "lasix", "Stop"),
     ],
 )
@@ -167,6 +166,14 @@ def test_stopped_drug_is_a_checklist_task_and_never_planned(
     steps = extractor.extract(note)
     assert any(c.text.startswith(verb) for c in steps.checklist), steps
     assert not any(drug in p.action.lower() for p in steps.plan), steps
+    assert steps.stops, steps
+
+
+def test_a_hold_is_a_one_time_task_and_the_medicine_stays() -> None:
+    steps = extractor.extract("Hold metformin until the CT scan. Metformin 500 mg BID.")
+    assert [c.text for c in steps.checklist] == ["Hold metformin until the CT scan"]
+    assert plan_for(steps, "metformin").schedule.times_per_day == 2
+    assert steps.stops == ()
 
 
 def test_stop_one_drug_keep_the_other() -> None:
@@ -181,8 +188,9 @@ def test_hold_two_drugs_gives_one_task_each() -> None:
     steps = extractor.extract("Hold lisinopril and metformin until labs normalize.")
     texts = [c.text for c in steps.checklist]
     assert len(texts) == 2
-    assert all(t.startswith("Stop") for t in texts)
+    assert all(t.startswith("Hold") for t in texts)
     assert steps.plan == ()
+    assert steps.stops == ()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carenotes_server.domain.clinical_bounds import MAX_DOSES_PER_DAY
 from carenotes_server.domain.schedule import (
     DEFAULT_TIMES_OF_DAY,
     Slot,
@@ -19,7 +20,7 @@ from carenotes_server.domain.schedule import (
     to_utc,
     window_end,
 )
-from carenotes_server.domain.steps import MAX_TIMES_PER_DAY, Schedule
+from carenotes_server.domain.steps import Schedule
 
 NEW_YORK = ZoneInfo("America/New_York")  # 2025: spring forward Mar 9, fall back Nov 2
 BERLIN = ZoneInfo("Europe/Berlin")  # 2025: spring forward Mar 30, fall back Oct 26
@@ -64,7 +65,7 @@ def test_default_times_of_day(times_per_day: int, expected: list[str]) -> None:
     assert [t.strftime("%H:%M") for t in times] == expected
 
 
-@pytest.mark.parametrize("doses", range(5, MAX_TIMES_PER_DAY + 1))
+@pytest.mark.parametrize("doses", range(5, MAX_DOSES_PER_DAY + 1))
 def test_more_than_four_doses_spread_evenly_from_8_to_22(doses: int) -> None:
     times = DEFAULT_TIMES_OF_DAY[doses]
     minutes = [t.hour * 60 + t.minute for t in times]
@@ -434,11 +435,11 @@ ZONES = [
 times_of_day_lists = st.lists(
     st.builds("{:02d}:{:02d}".format, st.integers(0, 23), st.integers(0, 59)),
     min_size=1,
-    max_size=MAX_TIMES_PER_DAY,
+    max_size=MAX_DOSES_PER_DAY,
 )
 daily_schedules = st.builds(
     Schedule,
-    times_per_day=st.integers(1, MAX_TIMES_PER_DAY),
+    times_per_day=st.integers(1, MAX_DOSES_PER_DAY),
     every_days=st.integers(0, 14),
     start_in_days=st.integers(0, 10),
 )

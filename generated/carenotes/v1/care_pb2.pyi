@@ -31,7 +31,9 @@ class _ExtractionStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Extr
     EXTRACTION_STATUS_PENDING: _ExtractionStatus.ValueType  # 1
     """Queued or running."""
     EXTRACTION_STATUS_DONE: _ExtractionStatus.ValueType  # 2
-    """Steps were extracted (they are in force unless a newer note's steps are)."""
+    """Steps were extracted and applied to the plan in force (see SubmitNote), unless a
+    newer note had changed the plan first.
+    """
     EXTRACTION_STATUS_FAILED: _ExtractionStatus.ValueType  # 3
     """Extraction failed; see failure_reason. The previous steps stay in force."""
 
@@ -42,7 +44,9 @@ EXTRACTION_STATUS_UNSPECIFIED: ExtractionStatus.ValueType  # 0
 EXTRACTION_STATUS_PENDING: ExtractionStatus.ValueType  # 1
 """Queued or running."""
 EXTRACTION_STATUS_DONE: ExtractionStatus.ValueType  # 2
-"""Steps were extracted (they are in force unless a newer note's steps are)."""
+"""Steps were extracted and applied to the plan in force (see SubmitNote), unless a
+newer note had changed the plan first.
+"""
 EXTRACTION_STATUS_FAILED: ExtractionStatus.ValueType  # 3
 """Extraction failed; see failure_reason. The previous steps stay in force."""
 Global___ExtractionStatus: _TypeAlias = ExtractionStatus  # noqa: Y015
@@ -335,7 +339,9 @@ class SubmitNoteResponse(_message.Message):
     """Why extraction failed, when it did."""
     @_builtins.property
     def actionable_steps(self) -> _steps_pb2.ActionableSteps:
-        """The extracted steps, when wait_for_steps was set and extraction is DONE."""
+        """The note's steps and their plan_change, when wait_for_steps was set and
+        extraction is DONE.
+        """
 
     def __init__(
         self,

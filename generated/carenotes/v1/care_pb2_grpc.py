@@ -110,7 +110,12 @@ class CareServiceServicer:
         """Stores a note (encrypted) for a patient of the calling doctor and starts the
         extraction of its steps. Only the patient's current doctor may write
         (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
-        (bounded by the call's deadline) and returns the steps too.
+        (bounded by the call's deadline) and returns the note's steps and what they
+        changed. A note changes the plan in force only by what it says: its plan items
+        replace the plan (an item it restates is kept as it is, reminders and all), an
+        explicit stop ends only the item it names, its checklist items are added, and a
+        note with nothing actionable changes nothing ("no change to the plan"). A note
+        whose steps break a clinical bound is FAILED and changes nothing either.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,7 +48,12 @@ class CareServiceStub:
     """Stores a note (encrypted) for a patient of the calling doctor and starts the
     extraction of its steps. Only the patient's current doctor may write
     (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
-    (bounded by the call's deadline) and returns the steps too.
+    (bounded by the call's deadline) and returns the note's steps and what they
+    changed. A note changes the plan in force only by what it says: its plan items
+    replace the plan (an item it restates is kept as it is, reminders and all), an
+    explicit stop ends only the item it names, its checklist items are added, and a
+    note with nothing actionable changes nothing ("no change to the plan"). A note
+    whose steps break a clinical bound is FAILED and changes nothing either.
     """
     ListNotes: _grpc.UnaryUnaryMultiCallable[_care_pb2.ListNotesRequest, _care_pb2.ListNotesResponse]
     """Notes of a patient, newest first: for the patient (patient_id may be omitted)
@@ -77,7 +82,12 @@ class CareServiceAsyncStub(CareServiceStub):
     """Stores a note (encrypted) for a patient of the calling doctor and starts the
     extraction of its steps. Only the patient's current doctor may write
     (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
-    (bounded by the call's deadline) and returns the steps too.
+    (bounded by the call's deadline) and returns the note's steps and what they
+    changed. A note changes the plan in force only by what it says: its plan items
+    replace the plan (an item it restates is kept as it is, reminders and all), an
+    explicit stop ends only the item it names, its checklist items are added, and a
+    note with nothing actionable changes nothing ("no change to the plan"). A note
+    whose steps break a clinical bound is FAILED and changes nothing either.
     """
     ListNotes: _aio.UnaryUnaryMultiCallable[_care_pb2.ListNotesRequest, _care_pb2.ListNotesResponse]  # type: ignore[assignment]
     """Notes of a patient, newest first: for the patient (patient_id may be omitted)
@@ -133,7 +143,12 @@ class CareServiceServicer(metaclass=_abc_1.ABCMeta):
         """Stores a note (encrypted) for a patient of the calling doctor and starts the
         extraction of its steps. Only the patient's current doctor may write
         (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
-        (bounded by the call's deadline) and returns the steps too.
+        (bounded by the call's deadline) and returns the note's steps and what they
+        changed. A note changes the plan in force only by what it says: its plan items
+        replace the plan (an item it restates is kept as it is, reminders and all), an
+        explicit stop ends only the item it names, its checklist items are added, and a
+        note with nothing actionable changes nothing ("no change to the plan"). A note
+        whose steps break a clinical bound is FAILED and changes nothing either.
         """
 
     @_abc_1.abstractmethod

@@ -20,6 +20,94 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _PlanChangeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PlanChangeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PlanChangeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PLAN_CHANGE_KIND_UNSPECIFIED: _PlanChangeKind.ValueType  # 0
+    PLAN_CHANGE_KIND_STARTED: _PlanChangeKind.ValueType  # 1
+    """A new item comes into force."""
+    PLAN_CHANGE_KIND_STOPPED: _PlanChangeKind.ValueType  # 2
+    """An item in force ends; its upcoming reminders are cancelled (a reminder already
+    sent stays answerable until its window ends).
+    """
+    PLAN_CHANGE_KIND_CHANGED: _PlanChangeKind.ValueType  # 3
+    """An item in force is replaced by a new one for the same medicine or activity (another
+    dose, frequency or course length).
+    """
+    PLAN_CHANGE_KIND_KEPT: _PlanChangeKind.ValueType  # 4
+    """An item in force stays exactly as it is: same reminders, no restart."""
+
+class PlanChangeKind(_PlanChangeKind, metaclass=_PlanChangeKindEnumTypeWrapper):
+    """How one plan item is affected by a note."""
+
+PLAN_CHANGE_KIND_UNSPECIFIED: PlanChangeKind.ValueType  # 0
+PLAN_CHANGE_KIND_STARTED: PlanChangeKind.ValueType  # 1
+"""A new item comes into force."""
+PLAN_CHANGE_KIND_STOPPED: PlanChangeKind.ValueType  # 2
+"""An item in force ends; its upcoming reminders are cancelled (a reminder already
+sent stays answerable until its window ends).
+"""
+PLAN_CHANGE_KIND_CHANGED: PlanChangeKind.ValueType  # 3
+"""An item in force is replaced by a new one for the same medicine or activity (another
+dose, frequency or course length).
+"""
+PLAN_CHANGE_KIND_KEPT: PlanChangeKind.ValueType  # 4
+"""An item in force stays exactly as it is: same reminders, no restart."""
+Global___PlanChangeKind: _TypeAlias = PlanChangeKind  # noqa: Y015
+
+class _StopReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _StopReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StopReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    STOP_REASON_UNSPECIFIED: _StopReason.ValueType  # 0
+    STOP_REASON_EXPLICIT: _StopReason.ValueType  # 1
+    """The note says to stop it ("stop ibuprofen")."""
+    STOP_REASON_REPLACED: _StopReason.ValueType  # 2
+    """The note's plan replaces the plan in force and does not list it."""
+
+class StopReason(_StopReason, metaclass=_StopReasonEnumTypeWrapper):
+    """Why a plan item stops."""
+
+STOP_REASON_UNSPECIFIED: StopReason.ValueType  # 0
+STOP_REASON_EXPLICIT: StopReason.ValueType  # 1
+"""The note says to stop it ("stop ibuprofen")."""
+STOP_REASON_REPLACED: StopReason.ValueType  # 2
+"""The note's plan replaces the plan in force and does not list it."""
+Global___StopReason: _TypeAlias = StopReason  # noqa: Y015
+
+class _DayOfWeek:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DayOfWeekEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DayOfWeek.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DAY_OF_WEEK_UNSPECIFIED: _DayOfWeek.ValueType  # 0
+    DAY_OF_WEEK_MONDAY: _DayOfWeek.ValueType  # 1
+    DAY_OF_WEEK_TUESDAY: _DayOfWeek.ValueType  # 2
+    DAY_OF_WEEK_WEDNESDAY: _DayOfWeek.ValueType  # 3
+    DAY_OF_WEEK_THURSDAY: _DayOfWeek.ValueType  # 4
+    DAY_OF_WEEK_FRIDAY: _DayOfWeek.ValueType  # 5
+    DAY_OF_WEEK_SATURDAY: _DayOfWeek.ValueType  # 6
+    DAY_OF_WEEK_SUNDAY: _DayOfWeek.ValueType  # 7
+
+class DayOfWeek(_DayOfWeek, metaclass=_DayOfWeekEnumTypeWrapper):
+    """A day of the week (ISO 8601 numbering: Monday is 1)."""
+
+DAY_OF_WEEK_UNSPECIFIED: DayOfWeek.ValueType  # 0
+DAY_OF_WEEK_MONDAY: DayOfWeek.ValueType  # 1
+DAY_OF_WEEK_TUESDAY: DayOfWeek.ValueType  # 2
+DAY_OF_WEEK_WEDNESDAY: DayOfWeek.ValueType  # 3
+DAY_OF_WEEK_THURSDAY: DayOfWeek.ValueType  # 4
+DAY_OF_WEEK_FRIDAY: DayOfWeek.ValueType  # 5
+DAY_OF_WEEK_SATURDAY: DayOfWeek.ValueType  # 6
+DAY_OF_WEEK_SUNDAY: DayOfWeek.ValueType  # 7
+Global___DayOfWeek: _TypeAlias = DayOfWeek  # noqa: Y015
+
 class _ReminderStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -38,7 +126,7 @@ class _ReminderStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Remind
     REMINDER_STATUS_MISSED: _ReminderStatus.ValueType  # 5
     """Not acknowledged within its window."""
     REMINDER_STATUS_CANCELLED: _ReminderStatus.ValueType  # 6
-    """Cancelled by newer steps; never delivered."""
+    """Its plan item was stopped, changed or replaced before it was delivered."""
 
 class ReminderStatus(_ReminderStatus, metaclass=_ReminderStatusEnumTypeWrapper):
     """Lifecycle of one reminder."""
@@ -55,7 +143,7 @@ REMINDER_STATUS_SKIPPED: ReminderStatus.ValueType  # 4
 REMINDER_STATUS_MISSED: ReminderStatus.ValueType  # 5
 """Not acknowledged within its window."""
 REMINDER_STATUS_CANCELLED: ReminderStatus.ValueType  # 6
-"""Cancelled by newer steps; never delivered."""
+"""Its plan item was stopped, changed or replaced before it was delivered."""
 Global___ReminderStatus: _TypeAlias = ReminderStatus  # noqa: Y015
 
 class _Acknowledgement:
@@ -91,6 +179,7 @@ class ActionableSteps(_message.Message):
     NOTE_ID_FIELD_NUMBER: _builtins.int
     EXTRACTOR_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    PLAN_CHANGE_FIELD_NUMBER: _builtins.int
     note_id: _builtins.str
     """The note these steps came from (empty when there are no steps, or in a preview)."""
     extractor: _builtins.str
@@ -105,7 +194,15 @@ class ActionableSteps(_message.Message):
 
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp:
-        """When these steps came into force."""
+        """When these steps came into force (for the steps in force: the newest note that
+        changed them).
+        """
+
+    @_builtins.property
+    def plan_change(self) -> Global___PlanChange:
+        """What these steps change in the plan in force: set in SubmitNote's answer and in a
+        preview given a patient_id, unset elsewhere.
+        """
 
     def __init__(
         self,
@@ -115,14 +212,109 @@ class ActionableSteps(_message.Message):
         note_id: _builtins.str = ...,
         extractor: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        plan_change: Global___PlanChange | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "plan_change", b"plan_change"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "created_at", b"created_at", "extractor", b"extractor", "note_id", b"note_id", "plan", b"plan"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "created_at", b"created_at", "extractor", b"extractor", "note_id", b"note_id", "plan", b"plan", "plan_change", b"plan_change"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ActionableSteps: _TypeAlias = ActionableSteps  # noqa: Y015
+
+@_typing.final
+class PlanChange(_message.Message):
+    """What a note changes in the plan in force. A note changes the plan only by what it
+    says: a plan replaces the plan in force (items it restates are kept as they are), an
+    explicit stop ends the item it names, and a note with nothing actionable changes
+    nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_PLAN_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    CHECKLIST_ADDED_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_FIELD_NUMBER: _builtins.int
+    changes_plan: _builtins.bool
+    """False when the note changes no plan item ("no change to the plan"): every item in
+    force stays as it was.
+    """
+    checklist_added: _builtins.int
+    """Checklist items the note adds (tasks already open are not added twice)."""
+    superseded: _builtins.bool
+    """An older note that finished after a newer one had changed the plan: recorded,
+    never applied.
+    """
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanItemChange]:
+        """One entry per plan item started, stopped, changed or kept."""
+
+    def __init__(
+        self,
+        *,
+        changes_plan: _builtins.bool = ...,
+        items: _abc.Iterable[Global___PlanItemChange] | None = ...,
+        checklist_added: _builtins.int = ...,
+        superseded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes_plan", b"changes_plan", "checklist_added", b"checklist_added", "items", b"items", "superseded", b"superseded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanChange: _TypeAlias = PlanChange  # noqa: Y015
+
+@_typing.final
+class PlanItemChange(_message.Message):
+    """One line of a PlanChange."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    IN_FORCE_FIELD_NUMBER: _builtins.int
+    FROM_NOTE_FIELD_NUMBER: _builtins.int
+    STOP_REASON_FIELD_NUMBER: _builtins.int
+    REMINDERS_CANCELLED_FIELD_NUMBER: _builtins.int
+    REMINDERS_CREATED_FIELD_NUMBER: _builtins.int
+    kind: Global___PlanChangeKind.ValueType
+    """Started, stopped, changed or kept."""
+    stop_reason: Global___StopReason.ValueType
+    """For STOPPED: why."""
+    reminders_cancelled: _builtins.int
+    """Upcoming reminders of the current item this change cancels."""
+    reminders_created: _builtins.int
+    """Reminders of the new item this change creates: every dose of a bounded course;
+    for an ongoing item, those of the first planning window (14 days by default).
+    """
+    @_builtins.property
+    def in_force(self) -> Global___PlanItem:
+        """The item in force it keeps, stops or replaces (unset for STARTED)."""
+
+    @_builtins.property
+    def from_note(self) -> Global___PlanItem:
+        """The note's item: the one it starts (STARTED, CHANGED), or its restatement of a
+        KEPT item (then the item in force itself); its id is empty in a preview.
+        """
+
+    def __init__(
+        self,
+        *,
+        kind: Global___PlanChangeKind.ValueType = ...,
+        in_force: Global___PlanItem | None = ...,
+        from_note: Global___PlanItem | None = ...,
+        stop_reason: Global___StopReason.ValueType = ...,
+        reminders_cancelled: _builtins.int = ...,
+        reminders_created: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from_note", b"from_note", "in_force", b"in_force"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_note", b"from_note", "in_force", b"in_force", "kind", b"kind", "reminders_cancelled", b"reminders_cancelled", "reminders_created", b"reminders_created", "stop_reason", b"stop_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanItemChange: _TypeAlias = PlanItemChange  # noqa: Y015
 
 @_typing.final
 class ChecklistItem(_message.Message):
@@ -134,12 +326,18 @@ class ChecklistItem(_message.Message):
     TEXT_FIELD_NUMBER: _builtins.int
     DONE_FIELD_NUMBER: _builtins.int
     COMPLETED_AT_FIELD_NUMBER: _builtins.int
+    NOTE_ID_FIELD_NUMBER: _builtins.int
+    DOCTOR_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque id (empty in a preview)."""
     text: _builtins.str
     """What to do, e.g. "Buy a home blood pressure cuff"."""
     done: _builtins.bool
     """Whether the patient marked it done."""
+    note_id: _builtins.str
+    """The note it came from (empty in a preview)."""
+    doctor_id: _builtins.str
+    """The doctor who wrote that note (empty in a preview)."""
     @_builtins.property
     def completed_at(self) -> _timestamp_pb2.Timestamp:
         """When it was marked done."""
@@ -151,10 +349,12 @@ class ChecklistItem(_message.Message):
         text: _builtins.str = ...,
         done: _builtins.bool = ...,
         completed_at: _timestamp_pb2.Timestamp | None = ...,
+        note_id: _builtins.str = ...,
+        doctor_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at", "done", b"done", "id", b"id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at", "doctor_id", b"doctor_id", "done", b"done", "id", b"id", "note_id", b"note_id", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -169,13 +369,37 @@ class PlanItem(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     ACTION_FIELD_NUMBER: _builtins.int
     SCHEDULE_FIELD_NUMBER: _builtins.int
+    NOTE_ID_FIELD_NUMBER: _builtins.int
+    DOCTOR_ID_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    COURSE_ENDS_AT_FIELD_NUMBER: _builtins.int
+    DOSES_MADE_UP_FIELD_NUMBER: _builtins.int
+    CONTINUES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque id (empty in a preview)."""
     action: _builtins.str
     """What to do, e.g. "Take amoxicillin 500 mg"."""
+    note_id: _builtins.str
+    """The note that started it (empty in a preview)."""
+    doctor_id: _builtins.str
+    """The doctor who wrote that note (empty in a preview)."""
+    doses_made_up: _builtins.int
+    """Doses appended at the end of the course to make up missed ones."""
+    continues: _builtins.bool
+    """In a preview or a note's steps: the note asks to continue something already taken."""
     @_builtins.property
     def schedule(self) -> Global___Schedule:
         """When to do it."""
+
+    @_builtins.property
+    def started_at(self) -> _timestamp_pb2.Timestamp:
+        """When it came into force: its schedule counts from here (unset in a preview)."""
+
+    @_builtins.property
+    def course_ends_at(self) -> _timestamp_pb2.Timestamp:
+        """Bounded courses: when the last dose is due. Each missed dose made up moves it one
+        slot of the course's own pattern later.
+        """
 
     def __init__(
         self,
@@ -183,10 +407,16 @@ class PlanItem(_message.Message):
         id: _builtins.str = ...,
         action: _builtins.str = ...,
         schedule: Global___Schedule | None = ...,
+        note_id: _builtins.str = ...,
+        doctor_id: _builtins.str = ...,
+        started_at: _timestamp_pb2.Timestamp | None = ...,
+        course_ends_at: _timestamp_pb2.Timestamp | None = ...,
+        doses_made_up: _builtins.int = ...,
+        continues: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["schedule", b"schedule"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["course_ends_at", b"course_ends_at", "schedule", b"schedule", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "id", b"id", "schedule", b"schedule"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "continues", b"continues", "course_ends_at", b"course_ends_at", "doctor_id", b"doctor_id", "doses_made_up", b"doses_made_up", "id", b"id", "note_id", b"note_id", "schedule", b"schedule", "started_at", b"started_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -195,7 +425,7 @@ Global___PlanItem: _TypeAlias = PlanItem  # noqa: Y015
 @_typing.final
 class Schedule(_message.Message):
     """When a plan item is due. Either times_per_day or every_hours gives the doses of a
-    dosing day; every_days spaces the dosing days.
+    dosing day; every_days spaces the dosing days, or days_of_week names them.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -208,12 +438,15 @@ class Schedule(_message.Message):
     START_IN_DAYS_FIELD_NUMBER: _builtins.int
     AS_NEEDED_FIELD_NUMBER: _builtins.int
     TIMES_OF_DAY_FIELD_NUMBER: _builtins.int
+    DAYS_OF_WEEK_FIELD_NUMBER: _builtins.int
     times_per_day: _builtins.int
     """Doses per dosing day (1 = once daily, 2 = twice daily, ...). 0 with every_hours."""
     every_hours: _builtins.int
     """Interval in hours between doses (q8h = 8), counted from the first dose."""
     every_days: _builtins.int
-    """Days between dosing days: 1 = daily, 2 = every other day, 7 = weekly."""
+    """Days between dosing days: 1 = daily, 2 = every other day, 7 = weekly. With
+    days_of_week: 1 (every week) or a multiple of 7 (14 = every other week).
+    """
     duration_days: _builtins.int
     """Length of the course in days; 0 = ongoing."""
     occurrences: _builtins.int
@@ -226,6 +459,12 @@ class Schedule(_message.Message):
     def times_of_day(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Local times of day ("HH:MM", 24-hour) overriding the defaults."""
 
+    @_builtins.property
+    def days_of_week(self) -> _containers.RepeatedScalarFieldContainer[Global___DayOfWeek.ValueType]:
+        """The dosing days of the week (RFC 5545 BYDAY), e.g. Monday, Wednesday, Friday;
+        empty: every every_days days. Not combined with every_hours.
+        """
+
     def __init__(
         self,
         *,
@@ -237,10 +476,11 @@ class Schedule(_message.Message):
         start_in_days: _builtins.int = ...,
         as_needed: _builtins.bool = ...,
         times_of_day: _abc.Iterable[_builtins.str] | None = ...,
+        days_of_week: _abc.Iterable[Global___DayOfWeek.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_needed", b"as_needed", "duration_days", b"duration_days", "every_days", b"every_days", "every_hours", b"every_hours", "occurrences", b"occurrences", "start_in_days", b"start_in_days", "times_of_day", b"times_of_day", "times_per_day", b"times_per_day"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_needed", b"as_needed", "days_of_week", b"days_of_week", "duration_days", b"duration_days", "every_days", b"every_days", "every_hours", b"every_hours", "occurrences", b"occurrences", "start_in_days", b"start_in_days", "times_of_day", b"times_of_day", "times_per_day", b"times_per_day"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -291,16 +531,22 @@ class PreviewActionableStepsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NOTE_FIELD_NUMBER: _builtins.int
+    PATIENT_ID_FIELD_NUMBER: _builtins.int
     note: _builtins.str
     """Note text, 1 to 20,000 characters."""
+    patient_id: _builtins.str
+    """Optional: one of the caller's patients, to see what the note would change in
+    that patient's plan in force.
+    """
     def __init__(
         self,
         *,
         note: _builtins.str = ...,
+        patient_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "patient_id", b"patient_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -336,7 +582,9 @@ class Reminder(_message.Message):
     patient_id: _builtins.str
     """The patient it belongs to."""
     makeup_of_id: _builtins.str
-    """For a make-up of a missed dose: the reminder it makes up for."""
+    """For a make-up of a missed dose (appended at the end of the course): the reminder
+    it makes up for.
+    """
     @_builtins.property
     def due_at(self) -> _timestamp_pb2.Timestamp:
         """When the dose is due."""
@@ -422,17 +670,17 @@ Global___GetAdherenceRequest: _TypeAlias = GetAdherenceRequest  # noqa: Y015
 
 @_typing.final
 class Adherence(_message.Message):
-    """Adherence to the steps in force."""
+    """Adherence to the plan in force."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ITEMS_FIELD_NUMBER: _builtins.int
     NOTE_ID_FIELD_NUMBER: _builtins.int
     note_id: _builtins.str
-    """The note the steps came from."""
+    """The newest note that changed the steps in force."""
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanItemAdherence]:
-        """One entry per plan item that is not as-needed."""
+        """One entry per plan item in force that is not as-needed."""
 
     def __init__(
         self,
@@ -461,6 +709,8 @@ class PlanItemAdherence(_message.Message):
     MISSED_FIELD_NUMBER: _builtins.int
     UPCOMING_FIELD_NUMBER: _builtins.int
     PRESCRIBED_FIELD_NUMBER: _builtins.int
+    MADE_UP_FIELD_NUMBER: _builtins.int
+    COURSE_ENDS_AT_FIELD_NUMBER: _builtins.int
     plan_item_id: _builtins.str
     """The plan item."""
     action: _builtins.str
@@ -472,9 +722,19 @@ class PlanItemAdherence(_message.Message):
     missed: _builtins.int
     """Doses not acknowledged in time."""
     upcoming: _builtins.int
-    """Reminders scheduled or sent and still open (make-ups included)."""
+    """Reminders scheduled or sent and still open (make-ups included). For a bounded
+    course: prescribed + made_up - taken - skipped - missed.
+    """
     prescribed: _builtins.int
-    """Total doses of the course (0 = ongoing)."""
+    """Total doses of the course as prescribed (0 = ongoing)."""
+    made_up: _builtins.int
+    """Doses appended at the end of the course to make up missed ones (at most the
+    make-up cap in a row for one missed dose).
+    """
+    @_builtins.property
+    def course_ends_at(self) -> _timestamp_pb2.Timestamp:
+        """Bounded courses: when the last dose is due, made-up doses included."""
+
     def __init__(
         self,
         *,
@@ -485,10 +745,12 @@ class PlanItemAdherence(_message.Message):
         missed: _builtins.int = ...,
         upcoming: _builtins.int = ...,
         prescribed: _builtins.int = ...,
+        made_up: _builtins.int = ...,
+        course_ends_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["course_ends_at", b"course_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "missed", b"missed", "plan_item_id", b"plan_item_id", "prescribed", b"prescribed", "skipped", b"skipped", "taken", b"taken", "upcoming", b"upcoming"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "course_ends_at", b"course_ends_at", "made_up", b"made_up", "missed", b"missed", "plan_item_id", b"plan_item_id", "prescribed", b"prescribed", "skipped", b"skipped", "taken", b"taken", "upcoming", b"upcoming"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

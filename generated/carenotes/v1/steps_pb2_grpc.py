@@ -85,6 +85,9 @@ class StepsServiceServicer:
         """Returns the steps in force for a patient: the caller's own (patient_id may be
         omitted) or, for the patient's current doctor, the patient's. Anyone else gets
         PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+        The steps in force are every plan item no note has stopped or replaced and every
+        checklist item not yet ticked (plus the ticked ones of the newest note), whichever
+        note each came from.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,14 +95,19 @@ class StepsServiceServicer:
 
     def CompleteChecklistItem(self, request, context):
         """Marks one of the caller's checklist items done. NOT_FOUND for an item that is
-        not the caller's; FAILED_PRECONDITION for an item of superseded steps.
+        not the caller's; FAILED_PRECONDITION for an item no longer on the checklist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PreviewActionableSteps(self, request, context):
-        """Runs the extractor on a note without saving anything.
+        """Runs the extractor on a note without saving anything. Given a patient_id (one of
+        the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
+        what the note would change in that patient's plan in force, and how many
+        reminders each change would cancel or create. FAILED_PRECONDITION, with a
+        PreconditionFailure naming each item and bound, for steps outside the clinical
+        bounds (a note that would be FAILED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,15 +116,18 @@ class StepsServiceServicer:
     def AcknowledgeReminder(self, request, context):
         """Records that the caller took or skipped one of their reminders. NOT_FOUND for a
         reminder that is not the caller's; FAILED_PRECONDITION for one that is not
-        acknowledgeable (cancelled, already acknowledged, missed, or not yet due).
+        acknowledgeable (cancelled, already acknowledged, missed, or not yet due). A SENT
+        reminder stays acknowledgeable until its window ends, even if a newer note has
+        stopped its plan item meanwhile.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetAdherence(self, request, context):
-        """Per plan item of the steps in force: doses taken, skipped, missed, upcoming.
-        For the patient (patient_id may be omitted) or their current doctor.
+        """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
+        upcoming, and the course's end. For the patient (patient_id may be omitted) or
+        their current doctor.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -37,21 +37,33 @@ class StepsServiceStub:
     """Returns the steps in force for a patient: the caller's own (patient_id may be
     omitted) or, for the patient's current doctor, the patient's. Anyone else gets
     PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+    The steps in force are every plan item no note has stopped or replaced and every
+    checklist item not yet ticked (plus the ticked ones of the newest note), whichever
+    note each came from.
     """
     CompleteChecklistItem: _grpc.UnaryUnaryMultiCallable[_steps_pb2.CompleteChecklistItemRequest, _steps_pb2.ChecklistItem]
     """Marks one of the caller's checklist items done. NOT_FOUND for an item that is
-    not the caller's; FAILED_PRECONDITION for an item of superseded steps.
+    not the caller's; FAILED_PRECONDITION for an item no longer on the checklist.
     """
     PreviewActionableSteps: _grpc.UnaryUnaryMultiCallable[_steps_pb2.PreviewActionableStepsRequest, _steps_pb2.ActionableSteps]
-    """Runs the extractor on a note without saving anything."""
+    """Runs the extractor on a note without saving anything. Given a patient_id (one of
+    the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
+    what the note would change in that patient's plan in force, and how many
+    reminders each change would cancel or create. FAILED_PRECONDITION, with a
+    PreconditionFailure naming each item and bound, for steps outside the clinical
+    bounds (a note that would be FAILED).
+    """
     AcknowledgeReminder: _grpc.UnaryUnaryMultiCallable[_steps_pb2.AcknowledgeReminderRequest, _steps_pb2.Reminder]
     """Records that the caller took or skipped one of their reminders. NOT_FOUND for a
     reminder that is not the caller's; FAILED_PRECONDITION for one that is not
-    acknowledgeable (cancelled, already acknowledged, missed, or not yet due).
+    acknowledgeable (cancelled, already acknowledged, missed, or not yet due). A SENT
+    reminder stays acknowledgeable until its window ends, even if a newer note has
+    stopped its plan item meanwhile.
     """
     GetAdherence: _grpc.UnaryUnaryMultiCallable[_steps_pb2.GetAdherenceRequest, _steps_pb2.Adherence]
-    """Per plan item of the steps in force: doses taken, skipped, missed, upcoming.
-    For the patient (patient_id may be omitted) or their current doctor.
+    """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
+    upcoming, and the course's end. For the patient (patient_id may be omitted) or
+    their current doctor.
     """
     StreamReminders: _grpc.UnaryStreamMultiCallable[_steps_pb2.StreamRemindersRequest, _steps_pb2.Reminder]
     """Live reminder feed of the calling patient. First replays the reminders that
@@ -74,21 +86,33 @@ class StepsServiceAsyncStub(StepsServiceStub):
     """Returns the steps in force for a patient: the caller's own (patient_id may be
     omitted) or, for the patient's current doctor, the patient's. Anyone else gets
     PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+    The steps in force are every plan item no note has stopped or replaced and every
+    checklist item not yet ticked (plus the ticked ones of the newest note), whichever
+    note each came from.
     """
     CompleteChecklistItem: _aio.UnaryUnaryMultiCallable[_steps_pb2.CompleteChecklistItemRequest, _steps_pb2.ChecklistItem]  # type: ignore[assignment]
     """Marks one of the caller's checklist items done. NOT_FOUND for an item that is
-    not the caller's; FAILED_PRECONDITION for an item of superseded steps.
+    not the caller's; FAILED_PRECONDITION for an item no longer on the checklist.
     """
     PreviewActionableSteps: _aio.UnaryUnaryMultiCallable[_steps_pb2.PreviewActionableStepsRequest, _steps_pb2.ActionableSteps]  # type: ignore[assignment]
-    """Runs the extractor on a note without saving anything."""
+    """Runs the extractor on a note without saving anything. Given a patient_id (one of
+    the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
+    what the note would change in that patient's plan in force, and how many
+    reminders each change would cancel or create. FAILED_PRECONDITION, with a
+    PreconditionFailure naming each item and bound, for steps outside the clinical
+    bounds (a note that would be FAILED).
+    """
     AcknowledgeReminder: _aio.UnaryUnaryMultiCallable[_steps_pb2.AcknowledgeReminderRequest, _steps_pb2.Reminder]  # type: ignore[assignment]
     """Records that the caller took or skipped one of their reminders. NOT_FOUND for a
     reminder that is not the caller's; FAILED_PRECONDITION for one that is not
-    acknowledgeable (cancelled, already acknowledged, missed, or not yet due).
+    acknowledgeable (cancelled, already acknowledged, missed, or not yet due). A SENT
+    reminder stays acknowledgeable until its window ends, even if a newer note has
+    stopped its plan item meanwhile.
     """
     GetAdherence: _aio.UnaryUnaryMultiCallable[_steps_pb2.GetAdherenceRequest, _steps_pb2.Adherence]  # type: ignore[assignment]
-    """Per plan item of the steps in force: doses taken, skipped, missed, upcoming.
-    For the patient (patient_id may be omitted) or their current doctor.
+    """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
+    upcoming, and the course's end. For the patient (patient_id may be omitted) or
+    their current doctor.
     """
     StreamReminders: _aio.UnaryStreamMultiCallable[_steps_pb2.StreamRemindersRequest, _steps_pb2.Reminder]  # type: ignore[assignment]
     """Live reminder feed of the calling patient. First replays the reminders that
@@ -114,6 +138,9 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns the steps in force for a patient: the caller's own (patient_id may be
         omitted) or, for the patient's current doctor, the patient's. Anyone else gets
         PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+        The steps in force are every plan item no note has stopped or replaced and every
+        checklist item not yet ticked (plus the ticked ones of the newest note), whichever
+        note each came from.
         """
 
     @_abc_1.abstractmethod
@@ -123,7 +150,7 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_steps_pb2.ChecklistItem, _abc.Awaitable[_steps_pb2.ChecklistItem]]:
         """Marks one of the caller's checklist items done. NOT_FOUND for an item that is
-        not the caller's; FAILED_PRECONDITION for an item of superseded steps.
+        not the caller's; FAILED_PRECONDITION for an item no longer on the checklist.
         """
 
     @_abc_1.abstractmethod
@@ -132,7 +159,13 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _steps_pb2.PreviewActionableStepsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_steps_pb2.ActionableSteps, _abc.Awaitable[_steps_pb2.ActionableSteps]]:
-        """Runs the extractor on a note without saving anything."""
+        """Runs the extractor on a note without saving anything. Given a patient_id (one of
+        the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
+        what the note would change in that patient's plan in force, and how many
+        reminders each change would cancel or create. FAILED_PRECONDITION, with a
+        PreconditionFailure naming each item and bound, for steps outside the clinical
+        bounds (a note that would be FAILED).
+        """
 
     @_abc_1.abstractmethod
     def AcknowledgeReminder(
@@ -142,7 +175,9 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_steps_pb2.Reminder, _abc.Awaitable[_steps_pb2.Reminder]]:
         """Records that the caller took or skipped one of their reminders. NOT_FOUND for a
         reminder that is not the caller's; FAILED_PRECONDITION for one that is not
-        acknowledgeable (cancelled, already acknowledged, missed, or not yet due).
+        acknowledgeable (cancelled, already acknowledged, missed, or not yet due). A SENT
+        reminder stays acknowledgeable until its window ends, even if a newer note has
+        stopped its plan item meanwhile.
         """
 
     @_abc_1.abstractmethod
@@ -151,8 +186,9 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _steps_pb2.GetAdherenceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_steps_pb2.Adherence, _abc.Awaitable[_steps_pb2.Adherence]]:
-        """Per plan item of the steps in force: doses taken, skipped, missed, upcoming.
-        For the patient (patient_id may be omitted) or their current doctor.
+        """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
+        upcoming, and the course's end. For the patient (patient_id may be omitted) or
+        their current doctor.
         """
 
     @_abc_1.abstractmethod

@@ -149,7 +149,10 @@ class Note(Base):
     # Orders notes of one patient even when two share a timestamp.
     sequence: Mapped[int] = mapped_column(BigInteger)
     extraction_status: Mapped[str] = mapped_column(String(16))
+    # PHI-free (positions, field names, numbers); failure_detail is the same reason with
+    # the items named by their text, sealed with the pair key like the note itself.
     failure_reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    failure_detail: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     extractor: Mapped[str | None] = mapped_column(String(16), default=None)
     extraction_attempts: Mapped[int] = mapped_column(Integer, default=0)
     extracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
@@ -163,7 +166,11 @@ class Note(Base):
 
 
 class StepSet(Base):
-    """The steps extracted from one note. The patient's newest completed set is in force."""
+    """The steps extracted from one note, and what the note did to the plan in force.
+
+    What is in force is decided item by item (PlanItem.active, ChecklistItem.retired_at),
+    not by set: a kept item stays in the set of the note that started it.
+    """
 
     __tablename__ = "step_sets"
 
@@ -176,17 +183,13 @@ class StepSet(Base):
     note_sequence: Mapped[int] = mapped_column(BigInteger)
     extractor: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # CHANGED (the note changed what is in force), UNCHANGED (nothing actionable, or
+    # only what was in force already), SUPERSEDED (an older note that finished after a
+    # newer one had changed the plan: kept for the record, never applied).
+    outcome: Mapped[str] = mapped_column(String(16))
+    checklist_added: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (
-        Index(
-            "uq_step_sets_in_force_patient",
-            "patient_id",
-            unique=True,
-            postgresql_where=text("superseded_at IS NULL"),
-            sqlite_where=text("superseded_at IS NULL"),
-        ),
-    )
+    __table_args__ = (Index("ix_step_sets_patient_sequence", "patient_id", "note_sequence"),)
 
 
 class ChecklistItem(Base):
@@ -202,6 +205,11 @@ class ChecklistItem(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Set when the item leaves the checklist in force (a done task of an older note);
+    # open tasks stay until the patient ticks them.
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+    __table_args__ = (Index("ix_checklist_items_patient_open", "patient_id", "retired_at"),)
 
 
 class PlanItem(Base):
@@ -222,14 +230,54 @@ class PlanItem(Base):
     occurrences: Mapped[int] = mapped_column(Integer, default=0)
     start_in_days: Mapped[int] = mapped_column(Integer, default=0)
     as_needed: Mapped[bool] = mapped_column(Boolean, default=False)
-    times_of_day: Mapped[str] = mapped_column(String(100), default="")  # "08:00,20:00"
+    times_of_day: Mapped[str] = mapped_column(String(200), default="")  # "08:00,20:00"
+    days_of_week: Mapped[str] = mapped_column(String(32), default="")  # "MO,WE,FR"
     # When the item came into force: the anchor of its schedule expansion.
     anchor_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Ongoing items are expanded on a rolling window; this is how far it reaches.
     expanded_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Why and when it left the plan in force: STOPPED (a note said so), REPLACED (a
+    # newer plan of its prescriber does not list it), CHANGED (a newer item for the same
+    # medicine replaces it).
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    ended_by_note_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    # Bounded courses: due time of the last dose, later each time a missed dose is made
+    # up at the end of the course (doses_made_up counts those).
+    course_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    doses_made_up: Mapped[int] = mapped_column(Integer, default=0)
+    # False for a taper step: its missed doses are not made up (see domain/missed_dose).
+    makeup_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    __table_args__ = (Index("ix_plan_items_topup", "active", "occurrences", "expanded_until"),)
+    __table_args__ = (
+        Index("ix_plan_items_topup", "active", "occurrences", "expanded_until"),
+        Index("ix_plan_items_patient_active", "patient_id", "active"),
+    )
+
+
+class PlanChangeRecord(Base):
+    """One line of what a note did to the plan in force (ids and counts only: the texts
+    and schedules are those of the plan items named)."""
+
+    __tablename__ = "plan_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    step_set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("step_sets.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The item in force it kept, stopped or replaced; the item it started.
+    plan_item_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plan_items.id", ondelete="CASCADE"), default=None
+    )
+    new_plan_item_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plan_items.id", ondelete="CASCADE"), default=None
+    )
+    stop_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    reminders_cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    reminders_created: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Reminder(Base):

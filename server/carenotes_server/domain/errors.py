@@ -49,7 +49,15 @@ class Unauthenticated(DomainError):
 
 
 class FailedPrecondition(DomainError):
-    """The record is not in a state that allows the operation."""
+    """The record is not in a state that allows the operation.
+
+    violations name what failed (e.g. a schedule outside the clinical bounds, by the
+    field path of the extracted step); they are sent as google.rpc.PreconditionFailure.
+    """
+
+    def __init__(self, message: str, violations: list[FieldViolation] | None = None) -> None:
+        super().__init__(message)
+        self.violations = list(violations or [])
 
 
 class ResourceExhausted(DomainError):

@@ -1,20 +1,38 @@
-"""The missed-dose make-up rule.
+"""The missed-dose rule: a missed dose of a fixed course is made up at the end of it.
 
-A dose of a bounded course that the patient did not acknowledge in time is made up the
-next local day at the same wall-clock time, so the course still ends with the prescribed
-doses taken. A make-up that is missed again is made up the same way, up to a cap of
-consecutive make-ups. Ongoing plans get no make-ups (the next regular dose comes anyway),
-and neither do doses the patient chose to skip: that is the caller's to enforce, since
-only MISSED reminders reach this module.
+Patient leaflets say it plainly: never take a double dose to make up for a forgotten
+one, and finish the course. So a dose of a bounded course that the patient did not
+acknowledge in time is made up by one more dose appended after the last dose of the
+course, in the course's own slot pattern: the next slot the schedule would have had if
+it were one dose longer. The course ends one slot later ("course extended to Wed 9
+Dec"), and no two pending doses of the item are ever closer than its own dosing
+interval, because every dose, made up or not, sits on the item's regular grid.
+
+Rejected: the next day at the same time (lands on the next regular dose of a daily
+course, two reminders at once, and the course still ends on its first end date), and
+moving the rest of the course back by one slot (re-plans doses already announced and
+exported to calendars, which patients set alarms by).
+
+What gets no make-up:
+* taken doses are never re-planned, and skipped ones (the patient's choice) get none:
+  only MISSED reminders reach this module;
+* ongoing plans: the next regular dose comes anyway;
+* steps of a taper (several items of one medicine on consecutive days): appending a
+  dose to one step would overlap the next, lower one;
+* a make-up missed makeup_cap times in a row: one missed dose extends the course by at
+  most makeup_cap slots, so a patient who stopped answering is not reminded forever.
+* doses appended would start after `now`: a slot already in the past is skipped for
+  the next one of the pattern (after an outage, for instance).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from carenotes_server.domain.schedule import to_utc
+from carenotes_server.domain.schedule import Slot, continuation, following_slot
+from carenotes_server.domain.steps import Schedule
 
 
 @dataclass(frozen=True)
@@ -36,31 +54,43 @@ class MissedDosePolicy:
             raise ValueError("max_window must be positive")
 
 
-def makeup_due(
-    missed_due_at: datetime,
+def may_make_up(schedule: Schedule, *, makeup_allowed: bool) -> bool:
+    """Whether missed doses of an item with this schedule are made up at all.
+
+    makeup_allowed is decided when the item comes into force (False for taper steps).
+    """
+    return schedule.is_bounded and makeup_allowed
+
+
+def makeup_slot(
+    schedule: Schedule,
+    *,
     tz: ZoneInfo,
+    anchor: datetime,
+    last: Slot,
+    now: datetime,
     makeup_depth: int,
     policy: MissedDosePolicy,
-    course_is_bounded: bool,
-) -> datetime | None:
-    """When the make-up of a missed reminder is due (UTC), or None when none is due.
+    makeup_allowed: bool = True,
+) -> Slot | None:
+    """The dose that makes up a missed one, or None when it gets none.
 
-    missed_due_at: due time of the reminder that became MISSED (aware).
-    makeup_depth: how many make-ups deep that reminder already is (0 for a regular dose,
-    1 for the make-up of a regular dose, ...). A make-up is due while makeup_depth <
-    policy.makeup_cap; the new reminder is then makeup_depth + 1 deep.
-    The make-up is the next local day at the same local wall-clock time: across a DST
-    change it moves in absolute time so it stays at that time on the patient's clock
-    (a time that falls into a spring-forward gap moves forward by the gap's length).
+    last: the item's last dose so far (regular or make-up), whatever its status.
+    makeup_depth: how many make-ups deep the missed reminder already is (0 for a regular
+    dose). The returned slot follows `last` in the item's slot pattern, is due after
+    `now`, and is makeup_depth + 1 deep.
     """
-    if missed_due_at.tzinfo is None or missed_due_at.utcoffset() is None:
-        raise ValueError("missed_due_at must be timezone-aware")
+    for value, name in ((anchor, "anchor"), (last.due_at, "last.due_at"), (now, "now")):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware")
     if makeup_depth < 0:
         raise ValueError("makeup_depth must not be negative")
-    if not course_is_bounded or makeup_depth >= policy.makeup_cap:
+    if not may_make_up(schedule, makeup_allowed=makeup_allowed):
         return None
-    local = missed_due_at.astimezone(tz)
-    # Day arithmetic on the naive wall clock (not on the instant) is what keeps the
-    # local time: 09:00 the day before a DST change -> 09:00 the day of it.
-    next_day_same_time = local.replace(tzinfo=None) + timedelta(days=1)
-    return to_utc(next_day_same_time, tz).astimezone(UTC)
+    if makeup_depth >= policy.makeup_cap:
+        return None
+    pattern = continuation(schedule)
+    slot = following_slot(pattern, tz=tz, anchor=anchor, slot=last)
+    while slot is not None and slot.due_at <= now:
+        slot = following_slot(pattern, tz=tz, anchor=anchor, slot=slot)
+    return slot

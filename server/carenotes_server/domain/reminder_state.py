@@ -3,12 +3,17 @@
     SCHEDULED --deliver--> SENT
     SCHEDULED | SENT --patient--> TAKEN | SKIPPED
     SCHEDULED | SENT --window passed--> MISSED
-    SCHEDULED | SENT --newer steps--> CANCELLED
+    SCHEDULED --its item stopped--> CANCELLED
 
 A SCHEDULED reminder may be acknowledged or missed without having been delivered: the
 patient can answer a due reminder before the sender gets to it, and one that was never
-delivered (an outage) still misses its window. Whether a reminder is due yet is a time
-check for the caller; this module only knows which moves exist.
+delivered (an outage) still misses its window. A SENT reminder is never cancelled: the
+patient was told to take that dose, so it stays answerable until its window ends,
+whatever a newer note does to its item. Whether a reminder is due yet is a time check
+for the caller; this module only knows which moves exist.
+
+The table governs the database: every status UPDATE takes its allowed source statuses
+from `sources(target)`, so a move the table does not list cannot happen in SQL either.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ _S = ReminderState
 ALLOWED_TRANSITIONS: Mapping[ReminderState, frozenset[ReminderState]] = MappingProxyType(
     {
         _S.SCHEDULED: frozenset({_S.SENT, _S.TAKEN, _S.SKIPPED, _S.MISSED, _S.CANCELLED}),
-        _S.SENT: frozenset({_S.TAKEN, _S.SKIPPED, _S.MISSED, _S.CANCELLED}),
+        _S.SENT: frozenset({_S.TAKEN, _S.SKIPPED, _S.MISSED}),
         _S.TAKEN: frozenset(),
         _S.SKIPPED: frozenset(),
         _S.MISSED: frozenset(),
@@ -54,7 +59,7 @@ ALLOWED_TRANSITIONS: Mapping[ReminderState, frozenset[ReminderState]] = MappingP
 """Every allowed status change, by source status; staying in the same status is not one."""
 
 PENDING_STATES: frozenset[ReminderState] = frozenset({_S.SCHEDULED, _S.SENT})
-"""Not yet answered or closed: newer steps cancel these."""
+"""Not yet answered or closed."""
 
 OPEN_STATES: frozenset[ReminderState] = PENDING_STATES
 """Still awaiting the patient (counted as upcoming, acknowledgeable once due). The same
@@ -87,5 +92,13 @@ def is_final(state: ReminderState) -> bool:
 
 
 def is_pending(state: ReminderState) -> bool:
-    """Whether newer steps may still cancel the reminder (SCHEDULED or SENT)."""
+    """Whether the reminder still awaits the patient or its window (SCHEDULED or SENT)."""
     return state in PENDING_STATES
+
+
+def sources(dst: ReminderState) -> tuple[str, ...]:
+    """The statuses a reminder may move to dst from, as stored values (sorted), for the
+    WHERE clause of the conditional UPDATE that makes the move."""
+    return tuple(
+        sorted(src.value for src, targets in ALLOWED_TRANSITIONS.items() if dst in targets)
+    )

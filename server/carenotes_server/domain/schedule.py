@@ -11,6 +11,9 @@ RFC 5545 engine; this module only adds the clinic's defaults and the wall-clock 
   ambiguous local time (fall-back) means its first occurrence.
 * every_hours doses are spaced in absolute time (q8h is 8 real hours apart, even
   across a DST change), so they are computed in UTC.
+* Dosing days are every every_days days from the first one, or the named days of the
+  week (days_of_week, RFC 5545 BYDAY) in every week, or every other week when
+  every_days is 14, and so on.
 
 The series of one plan item is a pure function of (schedule, tz, anchor): expanding it in
 one go or in several top-ups gives the same slots with the same sequence numbers.
@@ -18,16 +21,17 @@ one go or in several top-ups gives the same slots with the same sequence numbers
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import count, islice
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import DAILY, HOURLY, rrule
+from dateutil.rrule import DAILY, HOURLY, WEEKLY, rrule, weekday
 
-from carenotes_server.domain.steps import MAX_TIMES_PER_DAY, Schedule
+from carenotes_server.domain.clinical_bounds import MAX_DOSES_PER_DAY
+from carenotes_server.domain.steps import WEEKDAYS, Schedule
 
 _FIRST_SPREAD_MINUTE = 8 * 60  # more than four doses a day spread from 08:00 ...
 _LAST_SPREAD_MINUTE = 22 * 60  # ... to 22:00, both included
@@ -52,10 +56,12 @@ DEFAULT_TIMES_OF_DAY: Mapping[int, tuple[time, ...]] = MappingProxyType(
         2: (time(9, 0), time(21, 0)),
         3: (time(8, 0), time(14, 0), time(20, 0)),
         4: (time(8, 0), time(12, 0), time(16, 0), time(20, 0)),
-        **{n: _spread_evenly(n) for n in range(5, MAX_TIMES_PER_DAY + 1)},
+        **{n: _spread_evenly(n) for n in range(5, MAX_DOSES_PER_DAY + 1)},
     }
 )
-"""Local dose times by doses per day (1..MAX_TIMES_PER_DAY) when times_of_day is empty."""
+"""Local dose times by doses per day (1..MAX_DOSES_PER_DAY) when times_of_day is empty."""
+
+_RRULE_DAYS = {code: weekday(index) for index, code in enumerate(WEEKDAYS)}
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,12 @@ def following_slot(
     if schedule.as_needed:
         return None
     return next(_iter_slots(schedule, tz, anchor, slot.sequence, slot.due_at), None)
+
+
+def continuation(schedule: Schedule) -> Schedule:
+    """The same dose pattern with no end: where a bounded course would go on if it were
+    longer. Its slots up to occurrences - 1 are the course's own."""
+    return replace(schedule, occurrences=0, duration_days=0)
 
 
 def window_end(
@@ -247,25 +259,44 @@ def _dosing_day_instants(
     resume_after: datetime | None,
 ) -> Iterator[datetime]:
     times = local_times(schedule)
-    every_days = max(schedule.every_days, 1)  # proto3 leaves an unset every_days at 0
-    # The first dosing day is the day of the first slot at or after the anchor; later
-    # dosing days follow it every every_days days (weekly = the same weekday).
-    first_day, _ = next(_instants_by_day(start_day, 1, times, tz, floor=anchor))
+    # The first dosing day is the first day (a named weekday, if any are named) on or
+    # after start_day with a slot at or after the anchor; later dosing days follow it by
+    # the day rule (every every_days days, or the named weekdays of every period).
+    candidates = _day_rule(schedule, start_day, period_days=1)
+    first_day, _ = next(_instants_by_day(candidates, times, tz, floor=anchor))
+    period = _period_days(schedule)
     restart_day = first_day
     if resume_after is not None:
         target = (resume_after - _RESUME_LOOKBACK).astimezone(tz).date()
         if target > first_day:
-            periods = (target - first_day).days // every_days
-            restart_day = first_day + timedelta(days=periods * every_days)
-    for _, instant in _instants_by_day(
-        restart_day, every_days, times, tz, floor=anchor, after=resume_after
-    ):
+            periods = (target - first_day).days // period
+            restart_day = first_day + timedelta(days=periods * period)
+    days = _day_rule(schedule, restart_day, period_days=period)
+    for _, instant in _instants_by_day(days, times, tz, floor=anchor, after=resume_after):
         yield instant
 
 
+def _period_days(schedule: Schedule) -> int:
+    """Length of the repeating pattern of dosing days: every_days, or whole weeks."""
+    every_days = max(schedule.every_days, 1)  # proto3 leaves an unset every_days at 0
+    if schedule.days_of_week:
+        return 7 * max(every_days // 7, 1)
+    return every_days
+
+
+def _day_rule(schedule: Schedule, first_day: date, *, period_days: int) -> Iterator[date]:
+    start = datetime.combine(first_day, time())
+    if schedule.days_of_week:
+        byweekday = [_RRULE_DAYS[code] for code in schedule.days_of_week]
+        weeks = max(period_days // 7, 1)
+        rule = rrule(WEEKLY, interval=weeks, byweekday=byweekday, dtstart=start)
+    else:
+        rule = rrule(DAILY, interval=period_days, dtstart=start)
+    return (midnight.date() for midnight in rule)
+
+
 def _instants_by_day(
-    first_day: date,
-    every_days: int,
+    days: Iterable[date],
     times: list[time],
     tz: ZoneInfo,
     *,
@@ -281,10 +312,8 @@ def _instants_by_day(
     move the series forward (it lands on or before an earlier slot) is dropped, so a
     bounded course just ends one slot later instead of doubling a dose.
     """
-    days = rrule(DAILY, interval=every_days, dtstart=datetime.combine(first_day, time()))
     last = after
-    for midnight in days:
-        day = midnight.date()
+    for day in days:
         for instant in sorted({to_utc(datetime.combine(day, t), tz) for t in times}):
             if instant >= floor and (last is None or instant > last):
                 last = instant
@@ -306,6 +335,10 @@ def _check_expandable(schedule: Schedule) -> None:
         raise ValueError("set times_per_day or every_hours, not both")
     if schedule.every_hours and schedule.every_days > 1:
         raise ValueError("every_hours cannot be combined with every_days > 1")
+    if schedule.every_hours and schedule.days_of_week:
+        raise ValueError("every_hours cannot be combined with days_of_week")
+    if any(day not in _RRULE_DAYS for day in schedule.days_of_week):
+        raise ValueError("days_of_week must be RFC 5545 day codes MO..SU")
 
 
 def _local_midnight_after(instant: datetime, tz: ZoneInfo) -> datetime:

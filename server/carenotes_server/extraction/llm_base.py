@@ -10,7 +10,7 @@ import abc
 import logging
 import time
 
-from carenotes_server.domain.steps import ExtractedSteps
+from carenotes_server.domain.steps import ExtractedSteps, InvalidSteps
 from carenotes_server.extraction.base import ExtractionError, TransientExtractionError
 from carenotes_server.extraction.llm_schema import parse_llm_answer
 from carenotes_server.extraction.sanitize import SplitNote, split_untrusted
@@ -37,7 +37,7 @@ class LlmExtractor(abc.ABC):
         started = time.monotonic()
         try:
             steps = parse_llm_answer(self._answer_text(split), split)
-        except ExtractionError as error:
+        except (ExtractionError, InvalidSteps) as error:
             logger.warning(
                 "llm extraction failed",
                 extra={

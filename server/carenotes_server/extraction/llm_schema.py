@@ -13,23 +13,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from carenotes_server.domain.plan_change import stops_named_in
 from carenotes_server.domain.steps import (
     MAX_CHECKLIST_ITEMS,
-    MAX_DURATION_DAYS,
-    MAX_EVERY_DAYS,
-    MAX_EVERY_HOURS,
-    MAX_OCCURRENCES,
     MAX_PLAN_ITEMS,
-    MAX_START_IN_DAYS,
     MAX_TEXT_LENGTH,
-    MAX_TIMES_PER_DAY,
+    MAX_TIMES_OF_DAY,
+    WEEKDAYS,
     ChecklistStep,
     ExtractedSteps,
-    InvalidSteps,
     PlanStep,
     Schedule,
     validate_steps,
@@ -43,6 +39,14 @@ MAX_ANSWER_CHARS: Final = 64_000
 
 _Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH)]
 _TimeOfDay = Annotated[str, StringConstraints(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$")]
+_Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+assert tuple(_Weekday.__args__) == WEEKDAYS  # type: ignore[attr-defined]
+
+# Shape limits only, far above any clinical bound: a model held to a low maximum by
+# constrained decoding would have to round "40 times daily" down to it, a silent clamp.
+# The clinical bounds are checked afterwards (validate_steps), which refuses the note and
+# names the item.
+_MAX_COUNT: Final = 100_000
 
 
 class _Strict(BaseModel):
@@ -55,26 +59,30 @@ class LlmSchedule(_Strict):
     """When the action is due. Every field is required: use 0, false or [] when unused."""
 
     times_per_day: int = Field(
-        ge=0, le=MAX_TIMES_PER_DAY, description="Doses per dosing day; 0 with every_hours."
+        ge=0, le=_MAX_COUNT, description="Doses per dosing day; 0 with every_hours."
     )
     every_hours: int = Field(
-        ge=0, le=MAX_EVERY_HOURS, description="Hours between doses (q8h = 8); else 0."
+        ge=0, le=_MAX_COUNT, description="Hours between doses (q8h = 8); else 0."
     )
     every_days: int = Field(
-        ge=1, le=MAX_EVERY_DAYS, description="Days between dosing days: 1 daily, 7 weekly."
+        ge=1, le=_MAX_COUNT, description="Days between dosing days: 1 daily, 7 weekly."
     )
     duration_days: int = Field(
-        ge=0, le=MAX_DURATION_DAYS, description="Length of the course in days; 0 = ongoing."
+        ge=0, le=_MAX_COUNT, description="Length of the course in days; 0 = ongoing."
     )
     occurrences: int = Field(
-        ge=0, le=MAX_OCCURRENCES, description="Total reminders of the course; 0 = ongoing."
+        ge=0, le=_MAX_COUNT, description="Total reminders of the course; 0 = ongoing."
     )
     start_in_days: int = Field(
-        ge=0, le=MAX_START_IN_DAYS, description="Days from today to the first dose; 0 = today."
+        ge=0, le=_MAX_COUNT, description="Days from today to the first dose; 0 = today."
     )
     as_needed: bool = Field(description="True for PRN items: never reminded.")
     times_of_day: list[_TimeOfDay] = Field(
-        max_length=MAX_TIMES_PER_DAY, description='Explicit local times "HH:MM", or empty.'
+        max_length=MAX_TIMES_OF_DAY, description='Explicit local times "HH:MM", or empty.'
+    )
+    days_of_week: list[_Weekday] = Field(
+        max_length=7,
+        description="Named dosing days (MO..SU) for weekday schedules, every_days 1; else [].",
     )
 
 
@@ -237,10 +245,13 @@ def _to_steps(answer: LlmAnswer) -> ExtractedSteps:
                     start_in_days=p.schedule.start_in_days,
                     as_needed=p.schedule.as_needed,
                     times_of_day=tuple(p.schedule.times_of_day),
+                    days_of_week=tuple(d for d in WEEKDAYS if d in p.schedule.days_of_week),
                 ),
             )
             for p in answer.plan
         ),
+        # The prompt asks for stops as checklist items ("Stop lisinopril").
+        stops=stops_named_in(c.text for c in answer.checklist),
     )
 
 
@@ -337,17 +348,14 @@ def _check_no_stop_in_plan(steps: ExtractedSteps) -> None:
 def parse_llm_answer(raw: str, note: SplitNote) -> ExtractedSteps:
     """Reads a model's answer for `note`, or raises ExtractionError naming the broken rule.
 
-    Order: size, JSON syntax, schema (types and bounds), domain bounds (validate_steps),
-    plan/checklist conventions, then grounding of every item in note.clinical.
+    Order: size, JSON syntax, schema (types and shape limits), plan/checklist
+    conventions, grounding of every item in note.clinical, then the shape and clinical
+    bounds of the steps (validate_steps raises InvalidSteps, which names the grounded
+    items it refuses).
     """
     answer = _validate_answer(_load_json(raw))
     steps = _to_steps(answer)
-    try:
-        validate_steps(steps)
-    except InvalidSteps as error:
-        # InvalidSteps lists field paths and bounds only, never values.
-        raise ExtractionError(f"answer is out of bounds: {error}") from None
     _check_no_stop_in_plan(steps)
     for path, text in _items(steps):
         _check_grounded(path, text, note)
-    return steps
+    return validate_steps(steps)

@@ -43,6 +43,12 @@ set both times_per_day and every_hours.
 times_per_day, every_hours, duration_days and occurrences at 0.
 - times_of_day: explicit "HH:MM" (24-hour) times only if the note gives them, one per \
 dose of the day; otherwise [].
+- days_of_week: the named dosing days of the week as "MO".."SU" when the note names \
+them or gives a number of times a week ("Mon/Wed/Fri" -> ["MO", "WE", "FR"], "Tue and \
+Thu" -> ["TU", "TH"], "weekends" -> ["SA", "SU"], "3 times a week" -> ["MO", "WE", \
+"FR"], "twice a week" -> ["MO", "TH"]), with every_days 1; otherwise [].
+- Copy frequencies as written, however odd: the server refuses implausible schedules \
+itself, so never round a number down to make it plausible.
 
 Conventions, with examples:
 - "amoxicillin 500 mg BID x10d" -> plan item "Take amoxicillin 500 mg", times_per_day 2, \
@@ -54,6 +60,8 @@ occurrences 9.
 occurrences 0.
 - "alendronate 70 mg weekly" -> times_per_day 1, every_days 7.
 - "stop/discontinue lisinopril" -> a checklist item "Stop lisinopril"; never a plan item.
+- "continue metformin 500 mg BID" -> plan item "Continue metformin 500 mg", times_per_day \
+2: keep the word "Continue" so the server keeps the course already running.
 - A taper ("prednisone 40 mg daily x3d, then 20 mg daily x3d") -> one plan item per step, \
 each with its own start_in_days: "Take prednisone 40 mg" start_in_days 0, duration_days \
 3, occurrences 3; "Take prednisone 20 mg" start_in_days 3, duration_days 3, occurrences 3.

@@ -279,6 +279,11 @@ _STOP_TAIL = re.compile(
     r"in view|given|pending)\b|[(\-\u2013;]",
     _I,
 )
+_CONTINUES = re.compile(
+    r"^\W*(?:please\s+)?(?:continue|cont\b\.?|remain on|stay on|keep taking|keep using|"
+    r"carry on(?: with)?|go on with)\b",
+    _I,
+)
 _WARNING = re.compile(
     r"^(?:please\s+)?(?:avoid|do not|don't|dont|never|no|not|without|limit|minimi[sz]e)\b", _I
 )
@@ -311,6 +316,7 @@ class Frequency:
     every_hours: int = 0
     every_days: int = 1
     counted: bool = True
+    days_of_week: tuple[str, ...] = ()
 
 
 FrequencyReader = Callable[[re.Match[str]], Frequency]
@@ -342,12 +348,69 @@ def _every_n(m: re.Match[str]) -> Frequency:
     return Frequency(times_per_day=1, every_days=max(days, 1))
 
 
+# "N times a week" names N days, spread over the week as evenly as whole days allow,
+# Monday first; 7 is daily and once a week stays weekly (every 7 days).
+DAYS_FOR_TIMES_A_WEEK: dict[int, tuple[str, ...]] = {
+    2: ("MO", "TH"),
+    3: ("MO", "WE", "FR"),
+    4: ("MO", "TU", "TH", "SA"),
+    5: ("MO", "TU", "WE", "TH", "FR"),
+    6: ("MO", "TU", "WE", "TH", "FR", "SA"),
+}
+
+
 def _per_week(m: re.Match[str]) -> Frequency:
     n = _num(m.group(1))
-    # "5 days a week" reads as a daily habit; "3 times a week" as every other day or so.
-    if m.group(2).lower().startswith("day") or n >= 5:
+    if n >= 7:
         return Frequency(times_per_day=1)
-    return Frequency(times_per_day=1, every_days=max(7 // max(n, 1), 1))
+    if n <= 1:
+        return Frequency(times_per_day=1, every_days=7)
+    return Frequency(times_per_day=1, days_of_week=DAYS_FOR_TIMES_A_WEEK[n])
+
+
+_DAY_NAMES = {
+    "mo": "MO", "tu": "TU", "we": "WE", "th": "TH", "fr": "FR", "sa": "SA", "su": "SU",
+}  # fmt: skip
+_DAY = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?)s?\.?"
+)
+_FULL_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?"
+_DAY_JOIN = r"\s*(?:/|,|&|\+|\band\b|\bor\b|-|\u2013|\bto\b|\bthrough\b|\bthru\b)\s*"
+# Two or more day names in a row ("Mon/Wed/Fri", "Tue and Thu", "Mon-Fri"), or one full
+# name, or one short name after "on"/"every" ("on Tue"): a lone "sun" or "sat" in a
+# sentence is no day.
+_DAY_LIST = re.compile(
+    rf"(?<![\w/])(?:{_DAY}(?:{_DAY_JOIN}{_DAY})+|{_FULL_DAY}"
+    rf"|(?:(?<=\bon )|(?<=\bevery )|(?<=\beach )){_DAY})(?![\w/])",
+    _I,
+)
+_WEEKENDS = re.compile(r"\b(?:(?:on|at|over|every)\s+(?:the\s+)?weekends?|weekends)\b", _I)
+_WEEKDAYS_ONLY = re.compile(
+    r"\b(?:(?:on|every)\s+weekdays?|weekdays(?:\s+only)?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?)\b",
+    _I,
+)
+
+
+def _weekdays(text: str) -> tuple[str, ...]:
+    """The days of the week a phrase names, in week order (RFC 5545 codes)."""
+    days: set[str] = set()
+    if _WEEKENDS.search(text):
+        days |= {"SA", "SU"}
+    if _WEEKDAYS_ONLY.search(text):
+        days |= {"MO", "TU", "WE", "TH", "FR"}
+    for m in _DAY_LIST.finditer(text):
+        parts = re.split(rf"({_DAY_JOIN})", m.group(0), flags=_I)
+        codes = [_DAY_NAMES[p.strip().lower()[:2]] for p in parts[::2] if p.strip()]
+        joins = [j.strip().lower() for j in parts[1::2]]
+        if len(codes) == 2 and joins and joins[0] in ("-", "\u2013", "to", "through", "thru"):
+            order = list(_DAY_NAMES.values())
+            first, last = order.index(codes[0]), order.index(codes[1])
+            span = order[first : last + 1] if first <= last else order[first:] + order[: last + 1]
+            days |= set(span)
+        else:
+            days |= set(codes)
+    return tuple(code for code in _DAY_NAMES.values() if code in days)
 
 
 _FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
@@ -462,6 +525,9 @@ def _strip_schedule_words(text: str) -> str:
     for pattern in _DURATIONS:
         text = pattern.sub(" ", text)
     text = _MAX_PHRASE.sub(" ", text)
+    text = _WEEKENDS.sub(" ", _WEEKDAYS_ONLY.sub(" ", text))
+    text = re.sub(rf"\b(?:on|every|each)\s+(?={_DAY})", " ", text, flags=_I)
+    text = _DAY_LIST.sub(" ", text)
     return text
 
 
@@ -694,6 +760,9 @@ def _anchors(text: str) -> tuple[str, ...]:
 def _occurrences(freq: Frequency, duration_days: int) -> int:
     if duration_days <= 0:
         return 0
+    if freq.days_of_week:
+        weekly = max(round(duration_days * len(freq.days_of_week) / 7), 1)
+        return max(freq.times_per_day, 1) * weekly
     if freq.every_hours:
         return max(duration_days * 24 // freq.every_hours, 1)
     dosing_days = math.ceil(duration_days / max(freq.every_days, 1))
@@ -712,6 +781,19 @@ def _schedule(
         return Schedule(times_per_day=0, every_days=1, as_needed=True, start_in_days=start)
     freq = _find_frequency(text)
     anchors = _anchors(text)
+    days = _weekdays(text)
+    if days:
+        # Named days: one dose on each unless the text says how many; "weekly on Fridays"
+        # stays weekly (every 7 days), a list of days recurs every week.
+        base = freq or Frequency(times_per_day=1, counted=False)
+        weekly_one_day = base.every_days == 7 and len(days) == 1
+        freq = replace(
+            base,
+            every_hours=0,
+            times_per_day=base.times_per_day or 1,
+            every_days=7 if weekly_one_day else 1,
+            days_of_week=days,
+        )
     if freq is None and once_daily_if_unsaid and duration_days and not anchors:
         freq = Frequency(times_per_day=1, counted=False)
     if freq is None:
@@ -723,7 +805,9 @@ def _schedule(
     times: tuple[str, ...] = ()
     if freq.times_per_day and len(anchors) == freq.times_per_day:
         times = anchors
-    tpd = min(freq.times_per_day, 12)
+    # Read as written, never clamped: an implausible count is the clinical bounds' to
+    # refuse (the note then fails, naming the item), not the reader's to round.
+    tpd = freq.times_per_day
     return Schedule(
         times_per_day=tpd,
         every_hours=freq.every_hours if not tpd else 0,
@@ -732,6 +816,7 @@ def _schedule(
         occurrences=_occurrences(freq, duration_days),
         start_in_days=start,
         times_of_day=times,
+        days_of_week=freq.days_of_week,
     )
 
 
@@ -839,7 +924,8 @@ class Reading:
 
     checklist: list[str] = field(default_factory=list)
     plan: list[PlanStep] = field(default_factory=list)
-    stopped: set[str] = field(default_factory=set)
+    stopped: set[str] = field(default_factory=set)  # canonical names, for filtering
+    stops: list[str] = field(default_factory=list)  # as written, and canonical
 
 
 def _read_stop(clause: str, reading: Reading) -> bool:
@@ -853,9 +939,17 @@ def _read_stop(clause: str, reading: Reading) -> bool:
     names = [n.text for n in _name_mentions(objects)]
     if not names:
         return False
-    verb = "Discontinue" if m.group(1).lower() == "discontinue" else "Stop"
+    word = m.group(1).lower()
+    if word == "hold":
+        # A hold interrupts a medicine for a while ("hold it 48 h before the
+        # extraction"): a one-time task; the item it interrupts stays in force.
+        for name in names:
+            reading.checklist.append(_tidy(f"Hold {name} {tail}"))
+        return True
+    verb = "Discontinue" if word == "discontinue" else "Stop"
     for name in names:
         reading.stopped.add(canonical_drug(name))
+        reading.stops.extend(dict.fromkeys((name.lower(), canonical_drug(name))))
         reading.checklist.append(_tidy(f"{verb} {name} {tail}"))
     return True
 
@@ -864,6 +958,7 @@ def _read_medicines(clause: str, reading: Reading) -> bool:
     segments = _segments(clause)
     if not segments:
         return False
+    continues = bool(_CONTINUES.match(clause))
     prefix = clause[: segments[0].start]
     prefix_duration = _duration_days(prefix)
     found = False
@@ -886,7 +981,7 @@ def _read_medicines(clause: str, reading: Reading) -> bool:
         if canonical_drug(seg.name) in reading.stopped:
             continue
         action = _medicine_action(seg, clause, schedule.as_needed)
-        reading.plan.append(PlanStep(action, schedule))
+        reading.plan.append(PlanStep(action, schedule, continues=continues))
         previous_start = start
         previous_end_day = start + duration if duration else None
         found = True
@@ -1103,5 +1198,6 @@ class RulesExtractor:
             ExtractedSteps(
                 checklist=tuple(ChecklistStep(t) for t in checklist[:MAX_CHECKLIST_ITEMS]),
                 plan=tuple(unique_plan[:MAX_PLAN_ITEMS]),
+                stops=tuple(dict.fromkeys(reading.stops)),
             )
         )

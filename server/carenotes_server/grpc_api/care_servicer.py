@@ -7,14 +7,13 @@ from typing import Any
 import grpc
 
 from carenotes.v1 import care_pb2, care_pb2_grpc
-from carenotes_server.db.database import Database
 from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import unary_guard
 from carenotes_server.grpc_api.interceptor import current_caller
 from carenotes_server.services.care_team import CareTeamService
 from carenotes_server.services.notes import NotesService
-from carenotes_server.services.steps import StepsService
-from carenotes_server.services.views import ExtractionStatus
+from carenotes_server.services.steps.read import StepsReader
+from carenotes_server.services.views import ExtractionStatus, StepsView
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -29,11 +28,22 @@ _MESSAGES = {
 }
 
 
+def _done_message(view: StepsView | None) -> str:
+    change = view.plan_change if view is not None else None
+    if change is None:
+        return _MESSAGES[ExtractionStatus.DONE]
+    done = _MESSAGES[ExtractionStatus.DONE]
+    if change.superseded:
+        return f"{done}; a newer note changed the plan first: no change to the plan"
+    if change.changes_plan:
+        return f"{done}; the plan in force is updated"
+    if change.checklist_added:
+        return f"{done}; checklist items added, no change to the plan"
+    return f"{done}; nothing actionable: no change to the plan"
+
+
 class CareServicer(care_pb2_grpc.CareServiceServicer):
-    def __init__(
-        self, db: Database, care_team: CareTeamService, notes: NotesService, steps: StepsService
-    ) -> None:
-        self._db = db
+    def __init__(self, care_team: CareTeamService, notes: NotesService, steps: StepsReader) -> None:
         self._care_team = care_team
         self._notes = notes
         self._steps = steps
@@ -100,7 +110,8 @@ class CareServicer(care_pb2_grpc.CareServiceServicer):
             failure_reason=submitted.failure_reason,
         )
         if request.wait_for_steps and submitted.status is ExtractionStatus.DONE:
-            view = await self._db.run(self._steps.steps_of_note, submitted.note_id)
+            view = await self._steps.note_steps(submitted.note_id)
+            response.message = _done_message(view)
             if view is not None:
                 response.actionable_steps.CopyFrom(convert.steps(view))
         return response

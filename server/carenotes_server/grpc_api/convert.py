@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
+from carenotes_server.domain.plan_change import ChangeKind, StopReason
 from carenotes_server.domain.reminder_state import ReminderState
-from carenotes_server.domain.steps import ExtractedSteps, Schedule
+from carenotes_server.domain.steps import WEEKDAYS, ExtractedSteps, Schedule
 from carenotes_server.services.accounts import TokenPair, UserView
 from carenotes_server.services.caller import Role
 from carenotes_server.services.care_team import DoctorView, PatientView
-from carenotes_server.services.reminders import AdherenceView, ReminderView
-from carenotes_server.services.views import ExtractionStatus, NoteView, StepsView
+from carenotes_server.services.reminders.views import AdherenceView, ReminderView
+from carenotes_server.services.views import (
+    ChecklistItemView,
+    ExtractionStatus,
+    NoteView,
+    PlanChangeView,
+    PlanItemView,
+    StepsView,
+)
 
 ROLE_TO_PROTO = {Role.PATIENT: auth_pb2.ROLE_PATIENT, Role.DOCTOR: auth_pb2.ROLE_DOCTOR}
 ROLE_FROM_PROTO = {v: k.value for k, v in ROLE_TO_PROTO.items()}
@@ -93,6 +102,30 @@ def note(view: NoteView) -> care_pb2.Note:
     )
 
 
+DAY_TO_PROTO = {
+    code: steps_pb2.DayOfWeek.Value(f"DAY_OF_WEEK_{name}")
+    for code, name in zip(
+        WEEKDAYS,
+        ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"),
+        strict=True,
+    )
+}
+CHANGE_KIND_TO_PROTO = {
+    ChangeKind.STARTED: steps_pb2.PLAN_CHANGE_KIND_STARTED,
+    ChangeKind.STOPPED: steps_pb2.PLAN_CHANGE_KIND_STOPPED,
+    ChangeKind.CHANGED: steps_pb2.PLAN_CHANGE_KIND_CHANGED,
+    ChangeKind.KEPT: steps_pb2.PLAN_CHANGE_KIND_KEPT,
+}
+STOP_REASON_TO_PROTO = {
+    StopReason.EXPLICIT: steps_pb2.STOP_REASON_EXPLICIT,
+    StopReason.REPLACED: steps_pb2.STOP_REASON_REPLACED,
+}
+
+
+def _id(value: uuid.UUID | None) -> str:
+    return str(value) if value else ""
+
+
 def schedule(s: Schedule) -> steps_pb2.Schedule:
     return steps_pb2.Schedule(
         times_per_day=s.times_per_day,
@@ -103,29 +136,64 @@ def schedule(s: Schedule) -> steps_pb2.Schedule:
         start_in_days=s.start_in_days,
         as_needed=s.as_needed,
         times_of_day=list(s.times_of_day),
+        days_of_week=[DAY_TO_PROTO[d] for d in s.days_of_week],
+    )
+
+
+def checklist_item(c: ChecklistItemView) -> steps_pb2.ChecklistItem:
+    return steps_pb2.ChecklistItem(
+        id=_id(c.id),
+        text=c.text,
+        done=c.done,
+        completed_at=ts(c.completed_at),
+        note_id=_id(c.note_id),
+        doctor_id=_id(c.doctor_id),
+    )
+
+
+def plan_item(p: PlanItemView) -> steps_pb2.PlanItem:
+    return steps_pb2.PlanItem(
+        id=_id(p.id),
+        action=p.action,
+        schedule=schedule(p.schedule),
+        note_id=_id(p.note_id),
+        doctor_id=_id(p.doctor_id),
+        started_at=ts(p.started_at),
+        course_ends_at=ts(p.course_ends_at),
+        doses_made_up=p.doses_made_up,
+        continues=p.continues,
+    )
+
+
+def plan_change(view: PlanChangeView) -> steps_pb2.PlanChange:
+    return steps_pb2.PlanChange(
+        changes_plan=view.changes_plan,
+        items=[
+            steps_pb2.PlanItemChange(
+                kind=CHANGE_KIND_TO_PROTO[c.kind],
+                in_force=plan_item(c.current) if c.current is not None else None,
+                from_note=plan_item(c.new) if c.new is not None else None,
+                stop_reason=STOP_REASON_TO_PROTO[c.stop_reason]
+                if c.stop_reason
+                else steps_pb2.STOP_REASON_UNSPECIFIED,
+                reminders_cancelled=c.reminders_cancelled,
+                reminders_created=c.reminders_created,
+            )
+            for c in view.items
+        ],
+        checklist_added=view.checklist_added,
+        superseded=view.superseded,
     )
 
 
 def steps(view: StepsView) -> steps_pb2.ActionableSteps:
     return steps_pb2.ActionableSteps(
-        checklist=[
-            steps_pb2.ChecklistItem(
-                id=str(c.id) if c.id else "",
-                text=c.text,
-                done=c.done,
-                completed_at=ts(c.completed_at),
-            )
-            for c in view.checklist
-        ],
-        plan=[
-            steps_pb2.PlanItem(
-                id=str(p.id) if p.id else "", action=p.action, schedule=schedule(p.schedule)
-            )
-            for p in view.plan
-        ],
-        note_id=str(view.note_id) if view.note_id else "",
+        checklist=[checklist_item(c) for c in view.checklist],
+        plan=[plan_item(p) for p in view.plan],
+        note_id=_id(view.note_id),
         extractor=view.extractor,
         created_at=ts(view.created_at),
+        plan_change=plan_change(view.plan_change) if view.plan_change is not None else None,
     )
 
 
@@ -134,7 +202,10 @@ def extracted(value: ExtractedSteps, extractor: str) -> steps_pb2.ActionableStep
     return steps_pb2.ActionableSteps(
         checklist=[steps_pb2.ChecklistItem(text=c.text) for c in value.checklist],
         plan=[
-            steps_pb2.PlanItem(action=p.action, schedule=schedule(p.schedule)) for p in value.plan
+            steps_pb2.PlanItem(
+                action=p.action, schedule=schedule(p.schedule), continues=p.continues
+            )
+            for p in value.plan
         ],
         extractor=extractor,
     )
@@ -167,6 +238,8 @@ def adherence(view: AdherenceView) -> steps_pb2.Adherence:
                 missed=i.missed,
                 upcoming=i.upcoming,
                 prescribed=i.prescribed,
+                made_up=i.made_up,
+                course_ends_at=ts(i.course_ends_at),
             )
             for i in view.items
         ],

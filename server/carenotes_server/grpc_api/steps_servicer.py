@@ -24,8 +24,9 @@ from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import stream_guard, unary_guard
 from carenotes_server.grpc_api.interceptor import current_caller
 from carenotes_server.services.caller import Caller
-from carenotes_server.services.reminders import RemindersService, ReminderView
-from carenotes_server.services.steps import StepsService
+from carenotes_server.services.reminders import Reminders
+from carenotes_server.services.reminders.views import ReminderView
+from carenotes_server.services.steps.wiring import Steps
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -47,8 +48,8 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     def __init__(
         self,
         db: Database,
-        steps: StepsService,
-        reminders: RemindersService,
+        steps: Steps,
+        reminders: Reminders,
         feed: ReminderFeed,
         sessions: SessionChecks | None = None,
     ) -> None:
@@ -64,25 +65,22 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     async def GetActionableSteps(
         self, request: steps_pb2.GetActionableStepsRequest, context: Context
     ) -> steps_pb2.ActionableSteps:
-        return convert.steps(await self._steps.get(current_caller(), request.patient_id))
+        return convert.steps(await self._steps.reader.get(current_caller(), request.patient_id))
 
     @unary_guard
     async def CompleteChecklistItem(
         self, request: steps_pb2.CompleteChecklistItemRequest, context: Context
     ) -> steps_pb2.ChecklistItem:
-        item = await self._steps.complete_item(current_caller(), request.item_id)
-        return steps_pb2.ChecklistItem(
-            id=str(item.id),
-            text=item.text,
-            done=item.done,
-            completed_at=convert.ts(item.completed_at),
-        )
+        item = await self._steps.reader.complete_item(current_caller(), request.item_id)
+        return convert.checklist_item(item)
 
     @unary_guard
     async def PreviewActionableSteps(
         self, request: steps_pb2.PreviewActionableStepsRequest, context: Context
     ) -> steps_pb2.ActionableSteps:
-        return convert.steps(await self._steps.preview(current_caller(), request.note))
+        return convert.steps(
+            await self._steps.preview.preview(current_caller(), request.note, request.patient_id)
+        )
 
     @unary_guard
     async def AcknowledgeReminder(
@@ -93,7 +91,7 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
             steps_pb2.ACKNOWLEDGEMENT_SKIPPED,
         ):
             raise InvalidArgument(FieldViolation("acknowledgement", "must be TAKEN or SKIPPED"))
-        view = await self._reminders.acknowledge(
+        view = await self._reminders.history.acknowledge(
             current_caller(),
             request.reminder_id,
             taken=request.acknowledgement == steps_pb2.ACKNOWLEDGEMENT_TAKEN,
@@ -105,7 +103,7 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         self, request: steps_pb2.GetAdherenceRequest, context: Context
     ) -> steps_pb2.Adherence:
         return convert.adherence(
-            await self._reminders.adherence(current_caller(), request.patient_id)
+            await self._reminders.history.adherence(current_caller(), request.patient_id)
         )
 
     @unary_guard
@@ -117,7 +115,7 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
             if s not in convert.REMINDER_STATUS_FROM_PROTO:
                 raise InvalidArgument(FieldViolation(f"status[{i}]", "is not a reminder status"))
             statuses.append(convert.REMINDER_STATUS_FROM_PROTO[s])
-        views, token = await self._reminders.list(
+        views, token = await self._reminders.history.list(
             current_caller(),
             patient_id=request.patient_id,
             start=_instant(request, "from"),
@@ -135,7 +133,7 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         self, request: steps_pb2.ExportCalendarRequest, context: Context
     ) -> steps_pb2.ExportCalendarResponse:
         return steps_pb2.ExportCalendarResponse(
-            ics=await self._reminders.calendar(current_caller())
+            ics=await self._reminders.history.calendar(current_caller())
         )
 
     async def _session_is_live(self, caller: Caller) -> bool:
@@ -164,11 +162,11 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     ) -> AsyncIterator[steps_pb2.Reminder]:
         caller = current_caller()
         patient_id = caller.user_id
-        last = await self._db.run(self._reminders.cursor_seq, patient_id, request.after_id)
+        last = await self._db.run(self._reminders.replay.cursor_seq, patient_id, request.after_id)
         # Subscribe before replaying: whatever fires in between arrives on the queue
         # and is dropped by its delivery number if the replay already had it.
         async with self._feed.subscribe(patient_id, caller.session_id) as subscription:
-            for view in await self._db.run(self._reminders.sent_after, patient_id, last):
+            for view in await self._db.run(self._reminders.replay.sent_after, patient_id, last):
                 yield await self._admitted(caller, view)
                 last = _seq(view)
             while True:
@@ -188,7 +186,7 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
                     # can overtake each other, and some may be lost while Redis is away.
                     upto = None if live is None else _seq(live) - 1
                     for view in await self._db.run(
-                        self._reminders.sent_after, patient_id, last, upto
+                        self._reminders.replay.sent_after, patient_id, last, upto
                     ):
                         yield await self._admitted(caller, view)
                         last = _seq(view)

@@ -18,7 +18,7 @@ from carenotes_server.domain.steps import InvalidSteps, validate_steps
 from carenotes_server.extraction.base import ExtractionError, Extractor, TransientExtractionError
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NOTE_KIND
-from carenotes_server.services.steps import StepsService
+from carenotes_server.services.steps.apply import StepsApplier
 from carenotes_server.services.views import ExtractionStatus
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class JobOutcome(StrEnum):
 
 class ExtractionJob:
     def __init__(
-        self, db: Database, cipher: ClinicalCipher, extractor: Extractor, steps: StepsService
+        self, db: Database, cipher: ClinicalCipher, extractor: Extractor, steps: StepsApplier
     ) -> None:
         self._db = db
         self._cipher = cipher
@@ -57,7 +57,13 @@ class ExtractionJob:
             self._steps.mark_failed(note_id, str(exc) or "the extractor's answer was invalid")
             return JobOutcome.FAILED
         except InvalidSteps as exc:
-            self._steps.mark_failed(note_id, f"extracted steps out of bounds: {exc}"[:300])
+            # The stored reason names positions and bounds only; the detail that names
+            # the items by their text is sealed with the note's key.
+            self._steps.mark_failed(
+                note_id,
+                f"extracted steps refused: {exc}"[:300],
+                detail=f"extracted steps refused: {exc.detail()}",
+            )
             return JobOutcome.FAILED
         applied = self._steps.apply_extraction(note_id, steps, self._extractor.name)
         return JobOutcome.DONE if applied else JobOutcome.ALREADY_SETTLED

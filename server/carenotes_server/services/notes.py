@@ -31,6 +31,7 @@ from carenotes_server.services.views import ExtractionStatus, NoteView, Submitte
 log = logging.getLogger(__name__)
 
 NOTE_KIND = "note"
+NOTE_FAILURE_KIND = "note_failure"
 # A note's extraction is enqueued after its row commits; if the broker is down the
 # scheduler re-enqueues notes still PENDING after CARENOTES_NOTE_REQUEUE_SECONDS (the
 # database is the source of truth, the message only a wake-up call).
@@ -147,10 +148,20 @@ class NotesService:
 
     def _status_of(self, note_id: uuid.UUID) -> tuple[ExtractionStatus, str]:
         with self._db.read() as session:
-            row = session.execute(
-                select(Note.extraction_status, Note.failure_reason).where(Note.id == note_id)
-            ).one()
-        return ExtractionStatus(row[0]), row[1] or ""
+            note = session.get(Note, note_id)
+            assert note is not None
+            status = ExtractionStatus(note.extraction_status)
+            if status is ExtractionStatus.PENDING:
+                return status, ""
+            return status, self._failure_of(session, note)
+
+    def _failure_of(self, session: Session, note: Note) -> str:
+        """The reason the readers of a note see: the sealed detail that names the items
+        when there is one, else the PHI-free reason."""
+        if note.failure_detail is None:
+            return note.failure_reason or ""
+        key = self._cipher.keys(session, {note.pair_key_id})[note.pair_key_id]
+        return self._cipher.open(key, NOTE_FAILURE_KIND, note.id, note.failure_detail)
 
     async def list_notes(
         self, caller: Caller, *, patient_id: str, page_size: int, page_token: str
@@ -256,7 +267,7 @@ class NotesService:
                 text=self._cipher.open(keys[n.pair_key_id], NOTE_KIND, n.id, n.ciphertext),
                 created_at=n.created_at,
                 extraction_status=ExtractionStatus(n.extraction_status),
-                failure_reason=n.failure_reason or "",
+                failure_reason=self._failure_of(session, n),
                 extractor=n.extractor or "",
             )
             for n in notes

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from carenotes_server.domain.plan_change import ChangeKind, StopReason
 from carenotes_server.domain.steps import Schedule
 
 
@@ -34,6 +35,8 @@ class ChecklistItemView:
     text: str
     done: bool = False
     completed_at: datetime | None = None
+    note_id: uuid.UUID | None = None
+    doctor_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,37 @@ class PlanItemView:
     id: uuid.UUID | None
     action: str
     schedule: Schedule
+    note_id: uuid.UUID | None = None
+    doctor_id: uuid.UUID | None = None
+    started_at: datetime | None = None
+    course_ends_at: datetime | None = None
+    doses_made_up: int = 0
+    continues: bool = False
+
+
+@dataclass(frozen=True)
+class ItemChangeView:
+    """One line of a plan change: `current` is the item in force it keeps, stops or
+    replaces; `new` the item it starts (or the note's restatement of a kept one)."""
+
+    kind: ChangeKind
+    current: PlanItemView | None
+    new: PlanItemView | None
+    stop_reason: StopReason | None = None
+    reminders_cancelled: int = 0
+    reminders_created: int = 0
+
+
+@dataclass(frozen=True)
+class PlanChangeView:
+    items: list[ItemChangeView]
+    checklist_added: int = 0
+    # An older note that finished after a newer one had changed the plan: not applied.
+    superseded: bool = False
+
+    @property
+    def changes_plan(self) -> bool:
+        return any(c.kind is not ChangeKind.KEPT for c in self.items)
 
 
 @dataclass(frozen=True)
@@ -50,7 +84,7 @@ class StepsView:
     note_id: uuid.UUID | None
     extractor: str
     created_at: datetime | None
-    step_set_id: uuid.UUID | None = None
+    plan_change: PlanChangeView | None = None
 
 
 EMPTY_STEPS = StepsView([], [], None, "", None)

@@ -1,0 +1,317 @@
+"""Reading steps: the steps in force of a patient, what one note's steps were and did,
+and ticking a checklist item. One view builder serves every read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+from sqlalchemy.orm import Session
+
+from carenotes_server.clock import Clock
+from carenotes_server.db.database import Database
+from carenotes_server.db.models import (
+    ChecklistItem,
+    PairKey,
+    PlanChangeRecord,
+    PlanItem,
+    StepSet,
+)
+from carenotes_server.domain import validation
+from carenotes_server.domain.errors import FailedPrecondition, NotFound
+from carenotes_server.domain.plan_change import ChangeKind, ItemInForce, StopReason
+from carenotes_server.services import access, audit
+from carenotes_server.services.caller import Caller
+from carenotes_server.services.keys import ClinicalCipher
+from carenotes_server.services.steps.queries import (
+    STEPS_IN_FORCE,
+    STEPS_IN_FORCE_AUDITED,
+    SUPERSEDED,
+    plan_items_in_force,
+    schedule_of,
+)
+from carenotes_server.services.views import (
+    EMPTY_STEPS,
+    ChecklistItemView,
+    ItemChangeView,
+    PlanChangeView,
+    PlanItemView,
+    StepsView,
+)
+
+CHECKLIST_KIND = "checklist_item"
+PLAN_KIND = "plan_item"
+"""Associated-data kinds of sealed step texts (bound into each ciphertext)."""
+
+Rows = Sequence[Row[Any, *tuple[Any, ...]]]
+
+
+class StepTexts:
+    """Opens sealed step texts, fetching each pair key once per call."""
+
+    def __init__(self, cipher: ClinicalCipher) -> None:
+        self._cipher = cipher
+
+    def open_all(
+        self, db: Session | Connection, items: Iterable[tuple[str, Any]]
+    ) -> dict[uuid.UUID, str]:
+        """Text by item id for (kind, row) pairs; each row has id, pair_key_id, ciphertext."""
+        pairs = list(items)
+        keys = self._cipher.keys(db, {row.pair_key_id for _, row in pairs})
+        return {
+            row.id: self._cipher.open(keys[row.pair_key_id], kind, row.id, row.ciphertext)
+            for kind, row in pairs
+        }
+
+    def seal(self, key: PairKey, kind: str, item_id: uuid.UUID, text: str) -> bytes:
+        return self._cipher.seal(key, kind, item_id, text)
+
+
+def plan_item_view(
+    item: Any, text: str, *, note_id: Any = None, doctor_id: Any = None
+) -> PlanItemView:
+    """The view of a plan item: an ORM PlanItem or a row of STEPS_IN_FORCE."""
+    return PlanItemView(
+        id=item.id,
+        action=text,
+        schedule=schedule_of(item),
+        note_id=note_id,
+        doctor_id=doctor_id,
+        started_at=item.anchor_at,
+        course_ends_at=item.course_ends_at,
+        doses_made_up=item.doses_made_up or 0,
+    )
+
+
+def steps_view_from_rows(texts: StepTexts, db: Session | Connection, rows: Rows) -> StepsView:
+    """The steps in force from the rows of STEPS_IN_FORCE."""
+    items = sorted(
+        (r for r in rows if r.kind != "s"), key=lambda r: (r.kind, r.note_sequence, r.position)
+    )
+    if not items:
+        return EMPTY_STEPS
+    head = next((r for r in rows if r.kind == "s"), None)
+    opened = texts.open_all(
+        db, ((CHECKLIST_KIND if r.kind == "c" else PLAN_KIND, r) for r in items)
+    )
+    return StepsView(
+        checklist=[
+            ChecklistItemView(
+                r.id, opened[r.id], bool(r.done), r.completed_at, r.note_id, r.doctor_id
+            )
+            for r in items
+            if r.kind == "c"
+        ],
+        plan=[
+            plan_item_view(r, opened[r.id], note_id=r.note_id, doctor_id=r.doctor_id)
+            for r in items
+            if r.kind == "p"
+        ],
+        note_id=head.note_id if head is not None else None,
+        extractor=head.extractor if head is not None else "",
+        created_at=head.created_at if head is not None else None,
+    )
+
+
+def items_in_force(
+    texts: StepTexts, session: Session, patient_id: uuid.UUID
+) -> list[tuple[PlanItem, ItemInForce]]:
+    """The patient's plan in force: each active item with what the plan rules see."""
+    items = plan_items_in_force(session, patient_id)
+    opened = texts.open_all(session, ((PLAN_KIND, item) for item in items))
+    return [(item, ItemInForce(item.id, opened[item.id], schedule_of(item))) for item in items]
+
+
+class StepsReader:
+    def __init__(self, db: Database, cipher: ClinicalCipher, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._texts = StepTexts(cipher)
+
+    async def get(self, caller: Caller, patient_id: str) -> StepsView:
+        patient = access.resolve_patient(
+            caller, validation.parse_uuid(patient_id, "patient_id", required=caller.is_doctor)
+        )
+        assert patient is not None
+        return await self._db.run(self._get, caller, patient)
+
+    def _get(self, caller: Caller, patient_id: uuid.UUID) -> StepsView:
+        now = self._clock.now()
+        if not self._db.is_sqlite:
+            with self._db.query() as connection:
+                if access.may_read_patient(connection, caller, patient_id):
+                    rows = connection.execute(
+                        STEPS_IN_FORCE_AUDITED,
+                        {
+                            "patient_id": patient_id,
+                            "at": now,
+                            "actor_id": caller.user_id,
+                            "actor_role": caller.role.value,
+                        },
+                    ).all()
+                    return steps_view_from_rows(self._texts, connection, rows)
+        else:
+            with self._db.write() as session:
+                if access.may_read_patient(session, caller, patient_id):
+                    rows = session.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
+                    head = next((r.id for r in rows if r.kind == "s"), None)
+                    audit.record(
+                        session,
+                        at=now,
+                        caller=caller,
+                        action="steps.read",
+                        resource_type="step_set",
+                        resource_id=head,
+                        patient_id=patient_id,
+                    )
+                    return steps_view_from_rows(self._texts, session, rows)
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="steps.read",
+            resource_type="patient",
+            resource_id=patient_id,
+            patient_id=patient_id,
+            reason="not_allowed",
+        )
+        raise access.denied()
+
+    async def complete_item(self, caller: Caller, item_id: str) -> ChecklistItemView:
+        item_uuid = validation.required_uuid(item_id, "item_id")
+        return await self._db.run(self._complete, caller, item_uuid)
+
+    def _complete(self, caller: Caller, item_id: uuid.UUID) -> ChecklistItemView:
+        now = self._clock.now()
+        with self._db.write() as session:
+            item = session.get(ChecklistItem, item_id)
+            if item is not None and item.patient_id == caller.user_id:
+                if item.retired_at is not None:
+                    raise FailedPrecondition("this item is no longer on your checklist")
+                if not item.done:
+                    item.done, item.completed_at = True, now
+                audit.record(
+                    session,
+                    at=now,
+                    caller=caller,
+                    action="checklist.complete",
+                    resource_type="checklist_item",
+                    resource_id=item.id,
+                    patient_id=item.patient_id,
+                )
+                text = self._texts.open_all(session, [(CHECKLIST_KIND, item)])[item.id]
+                step_set = session.get(StepSet, item.step_set_id)
+                assert step_set is not None
+                return ChecklistItemView(
+                    item.id,
+                    text,
+                    item.done,
+                    item.completed_at,
+                    step_set.note_id,
+                    step_set.doctor_id,
+                )
+            patient_id = item.patient_id if item is not None else None
+        access.deny(
+            self._db,
+            self._clock,
+            caller,
+            action="checklist.complete",
+            resource_type="checklist_item",
+            resource_id=item_id,
+            patient_id=patient_id,
+            reason="not_owner",
+        )
+        raise NotFound("no such checklist item")
+
+    async def note_steps(self, note_id: uuid.UUID) -> StepsView | None:
+        """steps_of_note on the database pool."""
+        return await self._db.run(self.steps_of_note, note_id)
+
+    def steps_of_note(self, note_id: uuid.UUID) -> StepsView | None:
+        """What one note's steps were and what they did to the plan in force (SubmitNote
+        with wait_for_steps): its checklist, the plan items it names (the kept ones as
+        they are in force), its stops, and the change."""
+        with self._db.read() as session:
+            step_set = session.scalars(select(StepSet).where(StepSet.note_id == note_id)).first()
+            if step_set is None:
+                return None
+            return self._note_view(session, step_set)
+
+    def _note_view(self, session: Session, step_set: StepSet) -> StepsView:
+        records = session.scalars(
+            select(PlanChangeRecord)
+            .where(PlanChangeRecord.step_set_id == step_set.id)
+            .order_by(PlanChangeRecord.position)
+        ).all()
+        referenced = {r.plan_item_id for r in records} | {r.new_plan_item_id for r in records}
+        own = session.scalars(select(PlanItem).where(PlanItem.step_set_id == step_set.id)).all()
+        items = {i.id: i for i in own}
+        missing = {i for i in referenced if i is not None and i not in items}
+        if missing:
+            items.update(
+                (i.id, i) for i in session.scalars(select(PlanItem).where(PlanItem.id.in_(missing)))
+            )
+        sets = {
+            s.id: s
+            for s in session.scalars(
+                select(StepSet).where(StepSet.id.in_({i.step_set_id for i in items.values()}))
+            )
+        }
+        checklist = session.scalars(
+            select(ChecklistItem)
+            .where(ChecklistItem.step_set_id == step_set.id)
+            .order_by(ChecklistItem.position)
+        ).all()
+        opened = self._texts.open_all(
+            session,
+            [*((PLAN_KIND, i) for i in items.values()), *((CHECKLIST_KIND, c) for c in checklist)],
+        )
+
+        def view(item_id: uuid.UUID | None) -> PlanItemView | None:
+            if item_id is None:
+                return None
+            item = items[item_id]
+            origin = sets[item.step_set_id]
+            return plan_item_view(
+                item, opened[item.id], note_id=origin.note_id, doctor_id=origin.doctor_id
+            )
+
+        changes = [
+            ItemChangeView(
+                kind=ChangeKind(r.kind),
+                current=view(r.plan_item_id),
+                new=view(r.new_plan_item_id),
+                stop_reason=StopReason(r.stop_reason) if r.stop_reason else None,
+                reminders_cancelled=r.reminders_cancelled,
+                reminders_created=r.reminders_created,
+            )
+            for r in records
+        ]
+        if step_set.outcome == SUPERSEDED:
+            plan = [v for v in (view(i.id) for i in sorted(own, key=lambda i: i.position)) if v]
+        else:
+            plan = [c.new for c in changes if c.new is not None]
+        return StepsView(
+            checklist=[
+                ChecklistItemView(
+                    c.id,
+                    opened[c.id],
+                    c.done,
+                    c.completed_at,
+                    step_set.note_id,
+                    step_set.doctor_id,
+                )
+                for c in checklist
+            ],
+            plan=plan,
+            note_id=step_set.note_id,
+            extractor=step_set.extractor,
+            created_at=step_set.created_at,
+            plan_change=PlanChangeView(
+                changes,
+                checklist_added=step_set.checklist_added,
+                superseded=step_set.outcome == SUPERSEDED,
+            ),
+        )
