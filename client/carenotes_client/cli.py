@@ -248,10 +248,14 @@ def cmd_steps(ctx: Context) -> int:
         return EXIT_OK
     if words[:1] == ["preview"]:
         if len(words) != 1:
-            raise UsageError("usage: carenotes steps preview (--text TEXT | --file FILE)")
+            raise UsageError(
+                "usage: carenotes steps preview (--text TEXT | --file FILE) [--patient ID]"
+            )
         timeout = ctx.args.timeout or DEFAULT_WAIT_TIMEOUT
-        preview = ctx.client.preview_steps(read_text(ctx), timeout=timeout)
-        ctx.show(preview, lambda: render.steps(preview))
+        preview = ctx.client.preview_steps(
+            read_text(ctx), patient_id=ctx.args.patient or "", timeout=timeout
+        )
+        ctx.show(preview, lambda: render.preview(preview))
         return EXIT_OK
     if len(words) > 1:
         raise UsageError("usage: carenotes steps [PATIENT_ID | done ITEM_ID | preview]")
@@ -288,7 +292,12 @@ def cmd_reminders(ctx: Context) -> int:
             statuses=[parse_status(s) for s in args.status or ()],
         )
     )
-    ctx.show(found, lambda: render.reminders(found.reminders))
+    if ctx.json:
+        ctx.show(found, "")
+        return EXIT_OK
+    # The courses that missed doses made longer, with their new end.
+    extended = render.course_extensions(ctx.client.get_adherence(args.patient or ""))
+    ctx.show(found, render.reminders(found.reminders) + (f"\n\n{extended}" if extended else ""))
     return EXIT_OK
 
 
@@ -428,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
         "steps in force: `steps [PATIENT_ID]`, `steps done ITEM_ID`, `steps preview --text T`",
     )
     sub.add_argument("words", nargs="*", metavar="ARG")
+    sub.add_argument(
+        "--patient", metavar="ID", help="with preview: show what the note would change for them"
+    )
     _text_options(sub)
 
     sub = command(

@@ -385,9 +385,11 @@ class CareClient:
         return self._call(self._rpc.complete_checklist_item, request)
 
     def preview_steps(
-        self, note: str, *, timeout: float | None = None
+        self, note: str, *, patient_id: str = "", timeout: float | None = None
     ) -> steps_pb2.ActionableSteps:
-        request = steps_pb2.PreviewActionableStepsRequest(note=note)
+        """The steps a note would give, without saving it; with patient_id (one of your
+        patients), also what it would change in their plan in force (plan_change)."""
+        request = steps_pb2.PreviewActionableStepsRequest(note=note, patient_id=patient_id)
         return self._call(self._rpc.preview_actionable_steps, request, timeout=timeout)
 
     def acknowledge_reminder(

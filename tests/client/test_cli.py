@@ -161,7 +161,9 @@ def test_adherence_is_an_aligned_table(
     def adherence(request: steps_pb2.GetAdherenceRequest, context: grpc.ServicerContext) -> Message:
         return steps_pb2.Adherence(
             items=[
-                steps_pb2.PlanItemAdherence(action="Take amoxicillin 500 mg", taken=12, missed=1),
+                steps_pb2.PlanItemAdherence(
+                    action="Take amoxicillin 500 mg", prescribed=14, taken=12, missed=1, made_up=1
+                ),
                 steps_pb2.PlanItemAdherence(action="Walk", taken=3, skipped=2, upcoming=25),
             ]
         )
@@ -171,9 +173,9 @@ def test_adherence_is_an_aligned_table(
     code, out, _ = run(capsys, "adherence")
     assert code == 0
     assert out.splitlines() == [
-        "ACTION                   TAKEN  SKIPPED  MISSED  UPCOMING",
-        "Take amoxicillin 500 mg     12        0       1         0",
-        "Walk                         3        2       0        25",
+        "ACTION                   PRESCRIBED  TAKEN  SKIPPED  MISSED  MADE UP  UPCOMING  ENDS",
+        "Take amoxicillin 500 mg          14     12        0       1        1         0  -",
+        "Walk                        ongoing      3        2       0        0        25  -",
     ]
 
 
@@ -220,6 +222,7 @@ def test_reminder_history_sends_the_filters(
         return steps_pb2.ListRemindersResponse()
 
     signed_in_cli.on("StepsService/ListReminders", history)
+    signed_in_cli.on("StepsService/GetAdherence", lambda request, context: steps_pb2.Adherence())
 
     code, out, _ = run(
         capsys,

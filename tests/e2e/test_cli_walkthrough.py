@@ -138,6 +138,16 @@ def test_cli_walkthrough(
     assert "[ ] Buy a thermometer" in out
     assert "Take amoxicillin 500 mg: twice a day for 3 days (6 doses)" in out
 
+    # What a note would change, before it is written; a routine note changes nothing.
+    out = doctor("steps", "preview", "--patient", patient_id, "--text", "Stop amoxicillin.")
+    assert "stops Take amoxicillin 500 mg: 6 doses left cancelled (stopped by this note)" in out
+    out = doctor(
+        "notes", "submit", patient_id, "--wait", "--text",
+        "Patient doing well. Discussed diet and exercise.",
+    )  # fmt: skip
+    assert "nothing actionable: no change to the plan" in out
+    assert "keeps Take amoxicillin 500 mg: as it is, no restart" in out
+
     out = patient("steps")
     assert "Checklist:" in out
     assert "Plan:" in out
@@ -192,15 +202,40 @@ def test_cli_walkthrough(
     assert statuses.count("REMINDER_STATUS_TAKEN") == 1
 
     table = patient("adherence").splitlines()
-    assert table[0].split() == ["ACTION", "TAKEN", "SKIPPED", "MISSED", "UPCOMING"]
-    assert table[1].split()[-4:] == ["1", "0", "0", "5"]
+    assert table[0].split() == [
+        "ACTION", "PRESCRIBED", "TAKEN", "SKIPPED", "MISSED", "MADE", "UP", "UPCOMING", "ENDS",
+    ]  # fmt: skip
     assert table[1].startswith("Take amoxicillin 500 mg")
+    assert table[1].split()[4:10] == ["6", "1", "0", "0", "0", "5"]
     assert doctor.json("adherence", patient_id)["items"][0]["taken"] == 1
+
+    # The second dose is never answered: once its window has passed (moved into the past
+    # here), it is missed and one dose is added after the last one of the course.
+    second = rows.reminders(patient_id)[1]
+    now = utcnow()
+    rows.move(
+        second.id, due_at=now - timedelta(minutes=2), window_ends_at=now - timedelta(seconds=1)
+    )
+    wait_until(
+        lambda: any(r.makeup_of_id == second.id for r in rows.reminders(patient_id)),
+        timeout=20,
+        what="the make-up dose",
+    )
+    out = patient("reminders")
+    assert re.search(
+        r"Take amoxicillin 500 mg: course extended to \w{3} \d{1,2} \w{3} "
+        r"\(1 dose missed, made up at the end\)",
+        out,
+    ), out
+    assert "Take amoxicillin 500 mg (make-up)" in out
+    assert "course extended to" in patient("steps")
+    counts = patient.json("adherence")["items"][0]
+    assert (counts["missed"], counts["madeUp"], counts["upcoming"]) == (1, 1, 5)
 
     calendar = Calendar.from_ical(patient("reminders", "ics"))
     events = list(calendar.walk("VEVENT"))
     remaining = [r for r in rows.reminders(patient_id) if r.status == "SCHEDULED"]
-    assert len(events) == len(remaining) == 5
+    assert len(events) == len(remaining) == 5  # 4 regular doses left and the made-up one
     assert {str(e.get("SUMMARY")) for e in events} == {"Take amoxicillin 500 mg"}
     starts = sorted(e.decoded("DTSTART").astimezone(UTC) for e in events)
     assert starts == [r.due_at for r in remaining]
