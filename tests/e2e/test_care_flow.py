@@ -53,7 +53,7 @@ def ack(api: Api, patient: User, reminder_id: str, taken: bool = True) -> steps_
 @pytest.mark.parametrize("topology", ["production", "embedded"])
 def test_care_flow_with_live_reminders(topology: str, request: pytest.FixtureRequest) -> None:
     deployment: Deployment = request.getfixturevalue(topology)
-    api = Api(deployment.target)
+    api = deployment.api()
     rows = Rows(deployment.database_url)
     request.addfinalizer(rows.close)
     request.addfinalizer(api.close)
