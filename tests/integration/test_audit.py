@@ -110,6 +110,8 @@ async def test_stream_deliveries_replays_and_refusals_are_audited(
         second = await deliver_next_reminder(h, patient.id)
         live = await asyncio.wait_for(stream.read(), 10)
         stream.cancel()
+        assert isinstance(replayed, steps_pb2.Reminder)
+        assert isinstance(live, steps_pb2.Reminder)
         assert [replayed.id, live.id] == [first, second]
         delivered = await _audit_rows(h, "reminder.delivered")
         assert [(e.resource_id, e.reason, e.actor_id) for e in delivered] == [
