@@ -56,9 +56,34 @@ def user(u: auth_pb2.User) -> str:
 
 
 def doctors(items: Sequence[care_pb2.Doctor]) -> str:
+    """With the email domain and registration number, which tell look-alikes apart."""
     if not items:
         return "No doctors found."
-    return table(["ID", "NAME"], [[d.id, d.name] for d in items])
+    rows = [[d.id, d.name, d.email_domain, d.registration or "-"] for d in items]
+    return table(["ID", "NAME", "DOMAIN", "REGISTRATION"], rows)
+
+
+def doctor_label(d: care_pb2.Doctor) -> str:
+    """ "Dr Dana One (GMC 1234567, clinic.example)"."""
+    tags = [t for t in (d.registration, d.email_domain) if t]
+    return f"{d.name} ({', '.join(tags)})" if tags else d.name
+
+
+def care_team(members: Sequence[care_pb2.CareTeamMember]) -> str:
+    if not members:
+        return "No doctor on your care team yet: carenotes doctors, then select-doctor ID."
+    rows = [
+        [
+            m.doctor.id,
+            m.doctor.name,
+            m.doctor.email_domain,
+            m.doctor.registration or "-",
+            when(m.started_at),
+            when(m.ended_at) if m.HasField("ended_at") else "",
+        ]
+        for m in members
+    ]
+    return table(["ID", "NAME", "DOMAIN", "REGISTRATION", "SINCE", "LEFT"], rows)
 
 
 def patients(items: Sequence[care_pb2.Patient]) -> str:
@@ -123,6 +148,10 @@ _WEEKDAY_NAMES = {
 }
 
 
+def _by(doctor_name: str) -> str:
+    return f"  [{doctor_name}]" if doctor_name else ""
+
+
 def _doses(n: int) -> str:
     return f"{n} dose" + ("" if n == 1 else "s")
 
@@ -163,6 +192,11 @@ def plan_change(change: steps_pb2.PlanChange) -> str:
             )
         elif kind == steps_pb2.PLAN_CHANGE_KIND_KEPT:
             kept.append(f"  keeps {c.in_force.action}: as it is, no restart")
+        lines += [
+            f"    also in force from {d.doctor_name or 'another doctor'}: {d.action}"
+            f" ({schedule(d.schedule)}): check for a double dose"
+            for d in c.duplicates
+        ]
     if change.checklist_added:
         n = change.checklist_added
         lines.append(f"  adds {n} checklist item" + ("" if n == 1 else "s"))
@@ -213,10 +247,13 @@ def steps(a: steps_pb2.ActionableSteps) -> str:
         for item in a.checklist:
             mark = "x" if item.done else " "
             suffix = f"  ({item.id})" if item.id else ""
-            lines.append(f"  [{mark}] {item.text}{suffix}")
+            lines.append(f"  [{mark}] {item.text}{_by(item.doctor_name)}{suffix}")
     if a.plan:
         lines.append("Plan:")
-        lines += [f"  - {p.action}: {schedule(p.schedule)}{_course_end(p)}" for p in a.plan]
+        lines += [
+            f"  - {p.action}: {schedule(p.schedule)}{_course_end(p)}{_by(p.doctor_name)}"
+            for p in a.plan
+        ]
     source = []
     if a.note_id:
         source.append(f"from note {a.note_id}")
@@ -267,11 +304,12 @@ def reminders(items: Sequence[steps_pb2.Reminder]) -> str:
             when(r.due_at),
             reminder_status(r.status),
             r.text + (" (make-up)" if r.makeup_of_id else ""),
+            r.doctor_name or "-",
             r.id,
         ]
         for r in items
     ]
-    return table(["DUE", "STATUS", "ACTION", "ID"], rows)
+    return table(["DUE", "STATUS", "ACTION", "DOCTOR", "ID"], rows)
 
 
 def live_reminder(r: steps_pb2.Reminder) -> str:

@@ -267,9 +267,16 @@ def test_doctors_all_walks_every_page(
 ) -> None:
     pages = {
         "": care_pb2.ListDoctorsResponse(
-            doctors=[care_pb2.Doctor(id="d1", name="Dr Ada")], next_page_token="p2"
+            doctors=[
+                care_pb2.Doctor(
+                    id="d1", name="Dr Ada", email_domain="north.example", registration="GMC 1"
+                )
+            ],
+            next_page_token="p2",
         ),
-        "p2": care_pb2.ListDoctorsResponse(doctors=[care_pb2.Doctor(id="d22", name="Dr Bo")]),
+        "p2": care_pb2.ListDoctorsResponse(
+            doctors=[care_pb2.Doctor(id="d22", name="Dr Bo", email_domain="south.example")]
+        ),
     }
     filters: list[str] = []
 
@@ -283,7 +290,11 @@ def test_doctors_all_walks_every_page(
 
     code, out, _ = run(capsys, "doctors", "--filter", "dr", "--all")
     assert code == 0
-    assert out.splitlines() == ["ID   NAME", "d1   Dr Ada", "d22  Dr Bo"]
+    assert out.splitlines() == [
+        "ID   NAME    DOMAIN         REGISTRATION",
+        "d1   Dr Ada  north.example  GMC 1",
+        "d22  Dr Bo   south.example  -",
+    ]
     assert filters == ["dr", "dr"]
 
     code, out, _ = run(capsys, "doctors")

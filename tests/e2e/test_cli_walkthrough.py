@@ -71,21 +71,20 @@ def test_cli_walkthrough(
     rows = Rows(embedded.database_url)
     request.addfinalizer(rows.close)
 
-    out = doctor(
-        *server,
-        "signup",
-        "--name",
-        "Dr Grace Hopper",
-        "--email",
-        "grace@clinic.example",
-        "--role",
-        "doctor",
-        "--timezone",
-        "Europe/Paris",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    # The clinic vouches for its doctors: an uninvited doctor sign-up is refused.
+    signup = [
+        "signup", "--name", "Dr Grace Hopper", "--email", "grace@clinic.example",
+        "--role", "doctor", "--timezone", "Europe/Paris", "--password-stdin",
+    ]  # fmt: skip
+    refused = doctor(*server, *signup, stdin=PASSWORD + "\n", code=3)
+    assert "invitation from the clinic" in refused
+    code = embedded.invite("grace@clinic.example", "--name", "Dr Grace Hopper")
+    out = doctor(*server, *signup, "--invitation-code", code, stdin=PASSWORD + "\n")
     assert re.search(rf"Account created \(id {UUID}\)", out), out
+    # An invitation works once.
+    assert "invitation" in doctor(
+        *server, *signup, "--invitation-code", code, stdin=PASSWORD + "\n", code=3
+    )
     out = patient(
         *server,
         "signup",
@@ -121,12 +120,16 @@ def test_cli_walkthrough(
     assert (me["email"], me["role"], me["timezone"]) == ("sam@example.org", "ROLE_PATIENT", zone)
 
     listed = patient("doctors", "--filter", "hopper")
-    assert listed.splitlines()[0].split() == ["ID", "NAME"]
+    assert listed.splitlines()[0].split() == ["ID", "NAME", "DOMAIN", "REGISTRATION"]
+    assert "clinic.example" in listed
     (found,) = patient.json("doctors", "--filter", "hopper")["doctors"]
     assert found["name"] == "Dr Grace Hopper"
     assert found["id"] in listed
-    assert "Your doctor is now Dr Grace Hopper." in patient("select-doctor", found["id"])
+    assert "Dr Grace Hopper (clinic.example) is on your care team." in patient(
+        "select-doctor", found["id"]
+    )
     assert found["id"] in patient("my-doctor")
+    assert "Dr Grace Hopper" in patient("care-team")
 
     assert "Sam Patient" in doctor("patients")
     (listed_patient,) = doctor.json("patients")["patients"]

@@ -64,16 +64,21 @@ def test_grpcurl_walkthrough(embedded: Deployment, processes: Processes) -> None
     assert "rpc SubmitNote ( .carenotes.v1.SubmitNoteRequest )" in described
     assert "string email" in g.run("describe", "carenotes.v1.SignUpRequest")
 
-    doctor_id = g.call(
-        "carenotes.v1.AuthService/SignUp",
-        {
-            "name": "Dr Ada Lovelace",
-            "email": "ada@clinic.example",
-            "password": "blue-kettle-harbour-42",
-            "role": "ROLE_DOCTOR",
-            "timezone": "Europe/London",
-        },
-    )["user_id"]
+    ada = {
+        "name": "Dr Ada Lovelace",
+        "email": "ada@clinic.example",
+        "password": "blue-kettle-harbour-42",
+        "role": "ROLE_DOCTOR",
+        "timezone": "Europe/London",
+    }
+    uninvited = g.run(
+        "carenotes.v1.AuthService/SignUp", data=json.dumps(ada), code=64 + 7
+    )  # PERMISSION_DENIED
+    assert "invitation" in uninvited
+    code = embedded.invite("ada@clinic.example", "--registration", "GMC 1815")
+    doctor_id = g.call("carenotes.v1.AuthService/SignUp", {**ada, "invitation_code": code})[
+        "user_id"
+    ]
     patient_id = g.call(
         "carenotes.v1.AuthService/SignUp",
         {
