@@ -84,6 +84,8 @@ class Settings:
     note_requeue_seconds: float = 60.0
     # How often a server probes its dependencies for the health service.
     health_check_seconds: float = 5.0
+    # OTLP/gRPC collector for traces (e.g. http://otel-collector:4317); None: no tracing.
+    otlp_endpoint: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -279,4 +281,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         metrics_listen=env.get("CARENOTES_METRICS_LISTEN") or None,
         note_requeue_seconds=max(0.1, _float(env, "CARENOTES_NOTE_REQUEUE_SECONDS", 60.0)),
         health_check_seconds=max(0.1, _float(env, "CARENOTES_HEALTH_CHECK_SECONDS", 5.0)),
+        otlp_endpoint=env.get("CARENOTES_OTLP_ENDPOINT") or None,
     )

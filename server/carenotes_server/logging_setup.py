@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -35,5 +36,21 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Third-party loggers at INFO can echo request bodies or URLs with keys.
-    for noisy in ("httpx", "httpcore", "google_genai", "openai", "dramatiq", "sqlalchemy"):
+    # Alembic narrates every connection; `migrate` logs one line with what it did.
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "google_genai",
+        "openai",
+        "dramatiq",
+        "sqlalchemy",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def configure_logging_from_env() -> None:
+    """JSON logs before the settings are known, so that even a refusal to start (bad
+    settings) is a JSON line. An unusable level falls back to INFO."""
+    level = (os.environ.get("CARENOTES_LOG_LEVEL") or "INFO").upper()
+    configure_logging(level if level in logging.getLevelNamesMapping() else "INFO")
