@@ -1,20 +1,30 @@
-"""Human-readable text for the CLI: concise lines and aligned tables, local times."""
+"""Human-readable text for the CLI: concise lines and aligned tables.
+
+Times are this machine's local time, except reminders, whose times are shown in the
+patient's timezone (a 09:00 dose in Paris is 09:00 wherever the CLI runs), labelled.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 
 
-def when(stamp: Timestamp) -> str:
-    """A timestamp in this machine's local time, minute precision; "-" when unset."""
+def when(stamp: Timestamp, zone: tzinfo | None = None) -> str:
+    """A timestamp in `zone` (default: this machine's local time), minute precision;
+    "-" when unset."""
     if stamp.seconds == 0 and stamp.nanos == 0:
         return "-"
-    return stamp.ToDatetime(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    return stamp.ToDatetime(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    return zone.key
 
 
 def enum_label(name: str, prefix: str) -> str:
@@ -156,17 +166,19 @@ def reminder_status(status: steps_pb2.ReminderStatus.ValueType) -> str:
     return enum_label(steps_pb2.ReminderStatus.Name(status), "REMINDER_STATUS_")
 
 
-def reminders(items: Sequence[steps_pb2.Reminder]) -> str:
+def reminders(items: Sequence[steps_pb2.Reminder], zone: ZoneInfo) -> str:
+    """The history, due times in the patient's timezone, named in the header."""
     if not items:
         return "No reminders."
-    rows = [[when(r.due_at), reminder_status(r.status), r.text, r.id] for r in items]
-    return table(["DUE", "STATUS", "ACTION", "ID"], rows)
+    rows = [[when(r.due_at, zone), reminder_status(r.status), r.text, r.id] for r in items]
+    return table([f"DUE ({zone_label(zone)})", "STATUS", "ACTION", "ID"], rows)
 
 
-def live_reminder(r: steps_pb2.Reminder) -> str:
+def live_reminder(r: steps_pb2.Reminder, zone: ZoneInfo) -> str:
     """One line per reminder of the live feed, with the command that answers it."""
     makeup = " (make-up dose)" if r.makeup_of_id else ""
-    return f"[{when(r.due_at)}] {r.text}{makeup}  -> carenotes reminders ack {r.id} taken|skipped"
+    due = f"{when(r.due_at, zone)} {zone_label(zone)}"
+    return f"[{due}] {r.text}{makeup}  -> carenotes reminders ack {r.id} taken|skipped"
 
 
 def adherence(a: steps_pb2.Adherence) -> str:

@@ -51,9 +51,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
 
 def epilog() -> str:
     """The settings as a list for argparse's epilog (RawDescriptionHelpFormatter)."""
-    lines = [
-        "settings (environment variables; empty counts as unset; README.md has the details):"
-    ]
+    lines = ["settings (environment variables; empty counts as unset; README.md has the details):"]
     for name, default, meaning in SETTINGS:
         shown = default[1:-1] if default.startswith("(") and default.endswith(")") else default
         lines.append(f"  {name}  (default: {shown})")

@@ -23,7 +23,9 @@ def test_unknown_names_are_refused(
 
 
 def test_known_names_are_kept_in_order_without_duplicates() -> None:
-    args = build_parser().parse_args(["--backends", "sqlite, postgres,sqlite", "--scenarios", "5,1"])
+    args = build_parser().parse_args(
+        ["--backends", "sqlite, postgres,sqlite", "--scenarios", "5,1"]
+    )
     assert args.backends == ["sqlite", "postgres"]
     assert config_of(args).scenarios == frozenset({"1", "5"})
 

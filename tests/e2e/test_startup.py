@@ -63,9 +63,7 @@ def test_a_second_server_on_a_used_port_refuses_to_start(
 
 
 @pytest.mark.parametrize("role", ["serve", "worker", "scheduler"])
-def test_an_unmigrated_database_is_refused(
-    role: str, processes: Processes, tmp_path: Path
-) -> None:
+def test_an_unmigrated_database_is_refused(role: str, processes: Processes, tmp_path: Path) -> None:
     with empty_postgres_database() as pg_url, redis_database() as rdb:
         port = free_port()
         env = server_env(
@@ -97,7 +95,10 @@ def test_a_database_migrated_by_a_newer_release_is_refused(
 ) -> None:
     with empty_postgres_database() as pg_url:
         env = server_env(
-            free_port(), tmp_path / "data", CARENOTES_ENV="production", CARENOTES_DATABASE_URL=pg_url
+            free_port(),
+            tmp_path / "data",
+            CARENOTES_ENV="production",
+            CARENOTES_DATABASE_URL=pg_url,
         )
         processes.run("migrate", [SERVER_BIN, "migrate"], env)
         with psycopg.connect(pg_url, autocommit=True) as conn:

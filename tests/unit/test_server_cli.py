@@ -99,7 +99,8 @@ def _load_scorer() -> ModuleType | None:
     if not SCORER.exists():
         return None
     spec = importlib.util.spec_from_file_location("score_extraction", SCORER)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
