@@ -16,7 +16,8 @@ def test_base_images_are_pinned_to_exact_tags() -> None:
     (base,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, flags=re.MULTILINE)
     assert EXACT.match(base), base
     stages = re.findall(r"^FROM (\S+)", dockerfile, flags=re.MULTILINE)
-    assert stages and all(s == "${PYTHON_IMAGE}" for s in stages), stages
+    assert stages
+    assert all(s == "${PYTHON_IMAGE}" for s in stages), stages
     compose = (ROOT / "docker-compose.yml").read_text()
     images = re.findall(r"^\s+image: (\S+)$", compose, flags=re.MULTILINE)
     external = [i for i in images if not i.startswith("carenotes:")]
