@@ -69,6 +69,7 @@ from carenotes_server.services.steps import StepsService
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from carenotes_server.startup import StartupError, summary
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
+from carenotes_server.tracing import Tracing, make_tracing
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class Components:
     broker: dramatiq.Broker
     tasks: Tasks
     scheduler: Scheduler
+    tracing: Tracing | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -155,6 +157,8 @@ class Components:
         if self._metrics is not None:
             self._metrics.stop()
             self._metrics = None
+        if self.tracing is not None:
+            self.tracing.shutdown()
 
 
 def build(
@@ -163,8 +167,11 @@ def build(
     clock: Clock | None = None,
     extractor: Extractor | None = None,
     migrate: bool | None = None,
+    tracing: Tracing | None = None,
+    role: str = "serve",
 ) -> Components:
     clock = clock or SystemClock()
+    tracing = tracing or make_tracing(settings.otlp_endpoint, role=role)
     # Embedded SQLite migrates itself; any other database must already be at this
     # code's schema, or every call would fail later with an opaque database error.
     if migrate if migrate is not None else settings.is_sqlite:
@@ -172,6 +179,11 @@ def build(
     else:
         require_current_schema(settings.database_url)
     db = Database(settings.database_url, threads=settings.db_threads)
+    if tracing is not None:
+        from carenotes_server.tracing.database import instrument_engine
+
+        for engine in {db.read_engine, db.write_engine}:
+            instrument_engine(engine, tracing.tracer)
     cipher = ClinicalCipher(settings.keyring)
     extractor = extractor or make_extractor(
         settings.extractor,
@@ -215,6 +227,10 @@ def build(
     )
     steps = StepsService(db, cipher, clock, reminders, extractor)
     broker = make_broker(settings.redis_url)
+    if tracing is not None:
+        from carenotes_server.tracing.actors import TracingMiddleware
+
+        broker.add_middleware(TracingMiddleware(tracing.tracer))
 
     async def load_view(reminder_id: uuid.UUID) -> ReminderView | None:
         return await db.run(reminders.load_view, reminder_id)
@@ -267,6 +283,7 @@ def build(
         broker,
         tasks,
         scheduler,
+        tracing,
     )
 
 
@@ -336,8 +353,15 @@ class CarenotesServer:
     async def start(self) -> int:
         c = self.c
         c.feed.attach(asyncio.get_running_loop())
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if c.tracing is not None:
+            from carenotes_server.tracing.grpc_server import TracingInterceptor
+
+            # First, so that the span covers authentication and the access log line.
+            interceptors.append(TracingInterceptor(c.tracing.tracer))
+        interceptors.append(AuthInterceptor(build_policy_table(), self._authenticate))
         server = grpc.aio.server(
-            interceptors=[AuthInterceptor(build_policy_table(), self._authenticate)],
+            interceptors=interceptors,
             options=SERVER_OPTIONS,
             maximum_concurrent_rpcs=None,
         )

@@ -101,7 +101,7 @@ def _run_until_signal(role: str, settings: Settings, *, worker: bool, scheduler:
     from carenotes_server.startup import summary
 
     try:
-        components = build(settings)
+        components = build(settings, role=role)
     except SchemaError as exc:
         return _refused(exc)
     components.start_background(worker=worker, scheduler=scheduler)
