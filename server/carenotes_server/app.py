@@ -390,15 +390,16 @@ class CarenotesServer:
                     on_connected=c.feed.resync,
                 )
             )
+        # Said before health turns SERVING: whoever waits for SERVING can read it.
+        log.info(
+            "serving",
+            extra={**summary(c.settings, role="serve"), "listen": self.listen, "port": self.port},
+        )
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         metrics.track_streams(c.feed)
         await self._check_dependencies(None)
         self._watch = asyncio.create_task(self._watch_dependencies())
-        log.info(
-            "serving",
-            extra={**summary(c.settings, role="serve"), "listen": self.listen, "port": self.port},
-        )
         return self.port
 
     async def _apply_revocation(self, raw: bytes) -> None:
