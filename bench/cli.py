@@ -1,4 +1,4 @@
-"""`python -m bench`: every scenario of issue 5 against PostgreSQL + Redis and SQLite.
+"""`python -m bench`: every load scenario against PostgreSQL + Redis and SQLite.
 
 Writes docs/bench/results.json, results.md, latency.png and explain.md (--quick writes
 to a scratch directory unless --out is given). See docs/bench/results.md.
@@ -12,7 +12,7 @@ import dataclasses
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,42 @@ QUICK = Config(
 )
 
 
+BACKENDS = ("postgres", "sqlite")
+SCENARIOS = ("1", "2", "3", "4", "5", "6", "7")
+
+
+def _choices(kind: str, known: Sequence[str]) -> Callable[[str], list[str]]:
+    """A comma-separated list whose every entry is one of `known`; anything else is a
+    usage error, so a typo never runs (and reports) a scenario or backend that isn't."""
+
+    def parse(text: str) -> list[str]:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {kind} {', '.join(map(repr, unknown)) or '(none given)'}; "
+                f"choose from {', '.join(known)} (comma-separated)"
+            )
+        return list(dict.fromkeys(names))
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="a short smoke run (about 2 minutes)")
-    p.add_argument("--scenarios", default="1,2,3,4,5,6,7", help="comma-separated, e.g. 1,5")
-    p.add_argument("--backends", default="postgres,sqlite", help="postgres, sqlite or both")
+    p.add_argument(
+        "--scenarios",
+        type=_choices("scenario", SCENARIOS),
+        default=list(SCENARIOS),
+        help="comma-separated, e.g. 1,5 (default: all)",
+    )
+    p.add_argument(
+        "--backends",
+        type=_choices("backend", BACKENDS),
+        default=list(BACKENDS),
+        help="postgres, sqlite, or postgres,sqlite (the default)",
+    )
     p.add_argument("--duration", type=float, help="seconds per load phase")
     p.add_argument("--concurrency", type=int, help="calls in flight in closed loops")
     p.add_argument("--streams", type=int, help="StreamReminders subscribers (scenario 5)")
@@ -67,7 +98,7 @@ def config_of(args: argparse.Namespace) -> Config:
         "scale_rows": args.scale_rows,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
-    changes["scenarios"] = frozenset(s.strip() for s in args.scenarios.split(",") if s.strip())
+    changes["scenarios"] = frozenset(args.scenarios)
     return dataclasses.replace(cfg, **changes)
 
 
@@ -76,7 +107,7 @@ async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
     t0 = time.monotonic()
     records: list[Record] = []
     explain_md: str | None = None
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    backends: list[str] = args.backends
     with echo_server() as (echo_target, _):
         for backend in backends:
             if cfg.scenarios & {"1", "2", "3", "4", "5", "6"}:

@@ -23,6 +23,7 @@ from carenotes_server.clock import Clock
 from carenotes_server.config import Settings, load_settings
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.services.invitations import Invitations
+from carenotes_server.tracing import Tracing
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -136,9 +137,10 @@ async def running_server(
     worker: bool = True,
     scheduler: bool = False,
     env: dict[str, str] | None = None,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Harness]:
     settings = load_settings(test_env(db_url, data_dir, **(env or {})))
-    components = build(settings, clock=clock, extractor=extractor, migrate=False)
+    components = build(settings, clock=clock, extractor=extractor, migrate=False, tracing=tracing)
     components.start_background(worker=worker, scheduler=scheduler)
     server = CarenotesServer(components, listen="127.0.0.1:0")
     port = await server.start()

@@ -1,27 +1,38 @@
-"""Human-readable text for the CLI: concise lines and aligned tables, local times."""
+"""Human-readable text for the CLI: concise lines and aligned tables.
+
+Times are this machine's local time, except reminders, whose times are shown in the
+patient's timezone (a 09:00 dose in Paris is 09:00 wherever the CLI runs), labelled.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 
 
-def when(stamp: Timestamp) -> str:
-    """A timestamp in this machine's local time, minute precision; "-" when unset."""
+def when(stamp: Timestamp, zone: tzinfo | None = None) -> str:
+    """A timestamp in `zone` (default: this machine's local time), minute precision;
+    "-" when unset."""
     if stamp.seconds == 0 and stamp.nanos == 0:
         return "-"
-    return stamp.ToDatetime(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    return stamp.ToDatetime(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def day(stamp: Timestamp) -> str:
-    """A timestamp's local calendar day, e.g. "Wed 9 Dec"; "-" when unset."""
+def zone_label(zone: ZoneInfo) -> str:
+    return zone.key
+
+
+def day(stamp: Timestamp, zone: tzinfo | None = None) -> str:
+    """A timestamp's calendar day in `zone` (default: this machine's), e.g. "Wed 9 Dec";
+    "-" when unset."""
     if stamp.seconds == 0 and stamp.nanos == 0:
         return "-"
-    local = stamp.ToDatetime(tzinfo=UTC).astimezone()
+    local = stamp.ToDatetime(tzinfo=UTC).astimezone(zone)
     return f"{local:%a} {local.day} {local:%b}"
 
 
@@ -282,10 +293,10 @@ def _course_end(p: steps_pb2.PlanItem) -> str:
     return f"; last dose {day(p.course_ends_at)}"
 
 
-def course_extensions(a: steps_pb2.Adherence) -> str:
+def course_extensions(a: steps_pb2.Adherence, zone: tzinfo | None = None) -> str:
     """One line per course that missed doses made longer; "" when none did."""
     return "\n".join(
-        f"{i.action}: course extended to {day(i.course_ends_at)} "
+        f"{i.action}: course extended to {day(i.course_ends_at, zone)} "
         f"({_doses(i.made_up)} missed, made up at the end)"
         for i in a.items
         if i.made_up and i.HasField("course_ends_at")
@@ -296,12 +307,13 @@ def reminder_status(status: steps_pb2.ReminderStatus.ValueType) -> str:
     return enum_label(steps_pb2.ReminderStatus.Name(status), "REMINDER_STATUS_")
 
 
-def reminders(items: Sequence[steps_pb2.Reminder]) -> str:
+def reminders(items: Sequence[steps_pb2.Reminder], zone: ZoneInfo) -> str:
+    """The history, due times in the patient's timezone, named in the header."""
     if not items:
         return "No reminders."
     rows = [
         [
-            when(r.due_at),
+            when(r.due_at, zone),
             reminder_status(r.status),
             r.text + (" (make-up)" if r.makeup_of_id else ""),
             r.doctor_name or "-",
@@ -309,13 +321,14 @@ def reminders(items: Sequence[steps_pb2.Reminder]) -> str:
         ]
         for r in items
     ]
-    return table(["DUE", "STATUS", "ACTION", "DOCTOR", "ID"], rows)
+    return table([f"DUE ({zone_label(zone)})", "STATUS", "ACTION", "DOCTOR", "ID"], rows)
 
 
-def live_reminder(r: steps_pb2.Reminder) -> str:
+def live_reminder(r: steps_pb2.Reminder, zone: ZoneInfo) -> str:
     """One line per reminder of the live feed, with the command that answers it."""
     makeup = " (make-up of a missed dose, at the end of the course)" if r.makeup_of_id else ""
-    return f"[{when(r.due_at)}] {r.text}{makeup}  -> carenotes reminders ack {r.id} taken|skipped"
+    due = f"{when(r.due_at, zone)} {zone_label(zone)}"
+    return f"[{due}] {r.text}{makeup}  -> carenotes reminders ack {r.id} taken|skipped"
 
 
 def adherence(a: steps_pb2.Adherence) -> str:

@@ -24,7 +24,6 @@ import dramatiq
 import grpc
 import redis.asyncio as aioredis
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from sqlalchemy import text
 
 from carenotes.v1 import auth_pb2_grpc, care_pb2_grpc, steps_pb2_grpc
@@ -32,7 +31,7 @@ from carenotes_server import metrics
 from carenotes_server.clock import Clock, SystemClock
 from carenotes_server.config import Settings
 from carenotes_server.db.database import Database
-from carenotes_server.db.migrate import upgrade_to_head
+from carenotes_server.db.migrate import require_current_schema, upgrade_to_head
 from carenotes_server.domain.missed_dose import MissedDosePolicy
 from carenotes_server.domain.tokens import TokenService
 from carenotes_server.extraction.base import Extractor
@@ -48,6 +47,7 @@ from carenotes_server.grpc_api.auth_servicer import AuthServicer
 from carenotes_server.grpc_api.care_servicer import CareServicer
 from carenotes_server.grpc_api.interceptor import AuthInterceptor
 from carenotes_server.grpc_api.policy import build_policy_table, services
+from carenotes_server.grpc_api.reflection import enable_reflection
 from carenotes_server.grpc_api.steps_servicer import StepsServicer
 from carenotes_server.redis_relay import relay_channels
 from carenotes_server.scheduler import Scheduler
@@ -70,12 +70,18 @@ from carenotes_server.services.session_cache import (
 from carenotes_server.services.signup import SignUps
 from carenotes_server.services.steps.wiring import Steps, build_steps
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
+from carenotes_server.startup import StartupError, summary
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
+from carenotes_server.tracing import Tracing, make_tracing
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 SERVER_OPTIONS: list[tuple[str, int]] = [
+    # gRPC sets SO_REUSEPORT by default: a second server on a port in use would then
+    # start "successfully" and take half of the connections (to another database, say).
+    # Without it the bind fails and start-up stops with a clear message.
+    ("grpc.so_reuseport", 0),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     # Long-lived reminder streams: ping idle connections so dead peers are noticed and
@@ -118,6 +124,7 @@ class Components:
     broker: dramatiq.Broker
     tasks: Tasks
     scheduler: Scheduler
+    tracing: Tracing | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: dramatiq.Worker | None = None
@@ -154,6 +161,8 @@ class Components:
         if self._metrics is not None:
             self._metrics.stop()
             self._metrics = None
+        if self.tracing is not None:
+            self.tracing.shutdown()
 
 
 def build(
@@ -162,11 +171,23 @@ def build(
     clock: Clock | None = None,
     extractor: Extractor | None = None,
     migrate: bool | None = None,
+    tracing: Tracing | None = None,
+    role: str = "serve",
 ) -> Components:
     clock = clock or SystemClock()
+    tracing = tracing or make_tracing(settings.otlp_endpoint, role=role)
+    # Embedded SQLite migrates itself; any other database must already be at this
+    # code's schema, or every call would fail later with an opaque database error.
     if migrate if migrate is not None else settings.is_sqlite:
         upgrade_to_head(settings.database_url)
+    else:
+        require_current_schema(settings.database_url)
     db = Database(settings.database_url, threads=settings.db_threads)
+    if tracing is not None:
+        from carenotes_server.tracing.database import instrument_engine
+
+        for engine in {db.read_engine, db.write_engine}:
+            instrument_engine(engine, tracing.tracer)
     cipher = ClinicalCipher(settings.keyring)
     extractor = extractor or make_extractor(
         settings.extractor,
@@ -227,6 +248,10 @@ def build(
     )
     steps = build_steps(db, cipher, clock, extractor, reminders.planning)
     broker = make_broker(settings.redis_url)
+    if tracing is not None:
+        from carenotes_server.tracing.actors import TracingMiddleware
+
+        broker.add_middleware(TracingMiddleware(tracing.tracer))
 
     async def load_view(reminder_id: uuid.UUID) -> ReminderView | None:
         return await db.run(reminders.replay.load_view, reminder_id)
@@ -285,6 +310,7 @@ def build(
         broker,
         tasks,
         scheduler,
+        tracing,
     )
 
 
@@ -300,6 +326,23 @@ def _safe(announce: Callable[[Announcement], None]) -> Callable[[Announcement], 
             )
 
     return call
+
+
+def _bind(server: grpc.aio.Server, listen: str, creds: grpc.ServerCredentials | None) -> int:
+    try:
+        port = (
+            server.add_insecure_port(listen)
+            if creds is None
+            else server.add_secure_port(listen, creds)
+        )
+    except RuntimeError:  # grpcio >= 1.60 raises where older releases returned 0
+        port = 0
+    if port == 0:
+        raise StartupError(
+            f"cannot listen on {listen}: the address is in use (another carenotes-server?) "
+            "or not available on this host; stop the other process or set CARENOTES_LISTEN"
+        )
+    return port
 
 
 def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
@@ -337,8 +380,15 @@ class CarenotesServer:
     async def start(self) -> int:
         c = self.c
         c.feed.attach(asyncio.get_running_loop())
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if c.tracing is not None:
+            from carenotes_server.tracing.grpc_server import TracingInterceptor
+
+            # First, so that the span covers authentication and the access log line.
+            interceptors.append(TracingInterceptor(c.tracing.tracer))
+        interceptors.append(AuthInterceptor(build_policy_table(), self._authenticate))
         server = grpc.aio.server(
-            interceptors=[AuthInterceptor(build_policy_table(), self._authenticate)],
+            interceptors=interceptors,
             options=SERVER_OPTIONS,
             maximum_concurrent_rpcs=None,
         )
@@ -350,21 +400,10 @@ class CarenotesServer:
             StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts, clock=c.clock), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(
-            [
-                *SERVICE_NAMES,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ],
-            server,
+        enable_reflection(
+            [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server
         )
-        creds = _credentials(c.settings)
-        if creds is None:
-            self.port = server.add_insecure_port(self.listen)
-        else:
-            self.port = server.add_secure_port(self.listen, creds)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {self.listen}")
+        self.port = _bind(server, self.listen, _credentials(c.settings))
         await server.start()
         self._server = server
         if c.settings.redis_url:
@@ -378,12 +417,16 @@ class CarenotesServer:
                     on_connected=c.feed.resync,
                 )
             )
+        # Said before health turns SERVING: whoever waits for SERVING can read it.
+        log.info(
+            "serving",
+            extra={**summary(c.settings, role="serve"), "listen": self.listen, "port": self.port},
+        )
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         metrics.track_streams(c.feed)
         await self._check_dependencies(None)
         self._watch = asyncio.create_task(self._watch_dependencies())
-        log.info("serving", extra={"listen": self.listen, "port": self.port})
         return self.port
 
     async def _apply_revocation(self, raw: bytes) -> None:
@@ -466,7 +509,13 @@ async def serve(settings: Settings) -> None:
         worker=settings.embedded_worker, scheduler=settings.embedded_scheduler
     )
     server = CarenotesServer(components)
-    await server.start()
+    try:
+        await server.start()
+    except BaseException:
+        # Worker threads would otherwise keep a process that cannot serve alive.
+        await server.stop(grace=0)
+        components.stop_background()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import secrets
 import signal
@@ -26,7 +27,13 @@ from carenotes_server.config import (
     parse_master_keys,
     save_embedded_secrets,
 )
-from carenotes_server.logging_setup import configure_logging
+from carenotes_server.logging_setup import configure_logging, configure_logging_from_env
+from carenotes_server.settings_help import epilog
+from carenotes_server.version import version
+
+log = logging.getLogger("carenotes_server.cli")
+
+EXIT_REFUSED, EXIT_CONFIG = 1, 2
 
 
 def _settings() -> Settings:
@@ -34,62 +41,99 @@ def _settings() -> Settings:
         return load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def _service_settings() -> Settings:
+    """Settings of the long-running processes, whose every line is a JSON log line,
+    refusals included (log collectors parse them like any other)."""
+    configure_logging_from_env()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        log.critical(f"configuration error: {exc}")
+        raise SystemExit(EXIT_CONFIG) from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _refused(exc: Exception) -> int:
+    log.critical(f"refusing to start: {exc}")
+    return EXIT_REFUSED
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from carenotes_server.app import serve
+    from carenotes_server.db.migrate import SchemaError
+    from carenotes_server.startup import StartupError
 
-    settings = _settings()
-    configure_logging(settings.log_level)
-    asyncio.run(serve(settings))
+    settings = _service_settings()
+    try:
+        asyncio.run(serve(settings))
+    except (SchemaError, StartupError) as exc:
+        return _refused(exc)
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from carenotes_server.db.migrate import upgrade_to_head
+    from carenotes_server.db.migrate import SchemaError, upgrade_to_head
+    from carenotes_server.startup import database_address
 
-    settings = _settings()
-    configure_logging(settings.log_level)
-    upgrade_to_head(settings.database_url)
-    print("database is at the latest schema")
+    settings = _service_settings()
+    try:
+        report = upgrade_to_head(settings.database_url)
+    except SchemaError as exc:
+        return _refused(exc)
+    log.info(
+        report.summary(),
+        extra={
+            "database": database_address(settings.database_url),
+            "from_revision": report.before.described,
+            "to_revision": report.after.described,
+            "applied": report.applied,
+        },
+    )
     return 0
 
 
-def _run_until_signal(start: str, settings: Settings, *, worker: bool, scheduler: bool) -> int:
+def _run_until_signal(role: str, settings: Settings, *, worker: bool, scheduler: bool) -> int:
     from carenotes_server.app import build
+    from carenotes_server.db.migrate import SchemaError
+    from carenotes_server.startup import summary
 
-    configure_logging(settings.log_level)
-    components = build(settings)
+    try:
+        components = build(settings, role=role)
+    except SchemaError as exc:
+        return _refused(exc)
     components.start_background(worker=worker, scheduler=scheduler)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"{start} running; Ctrl-C to stop", file=sys.stderr)
+    log.info(f"{role} running; Ctrl-C to stop", extra=summary(settings, role=role))
     stop.wait()
+    log.info(f"{role} stopping")
     components.stop_background()
     return 0
 
 
+def _needs_redis(settings: Settings, role: str, embedded_home: str) -> bool:
+    if settings.redis_url:
+        return True
+    log.critical(f"the {role} needs CARENOTES_REDIS_URL (embedded mode {embedded_home} in `serve`)")
+    return False
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if not settings.redis_url:
-        print(
-            "the worker needs CARENOTES_REDIS_URL (embedded mode runs workers in `serve`)",
-            file=sys.stderr,
-        )
-        return 2
+    settings = _service_settings()
+    if not _needs_redis(settings, "worker", "runs workers"):
+        return EXIT_CONFIG
     return _run_until_signal("worker", settings, worker=True, scheduler=False)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if not settings.redis_url:
-        print(
-            "the scheduler needs CARENOTES_REDIS_URL (embedded mode schedules in `serve`)",
-            file=sys.stderr,
-        )
-        return 2
+    settings = _service_settings()
+    if not _needs_redis(settings, "scheduler", "schedules"):
+        return EXIT_CONFIG
     return _run_until_signal("scheduler", settings, worker=False, scheduler=True)
 
 
@@ -99,7 +143,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from carenotes_server.extraction.factory import make_extractor
     from carenotes_server.grpc_api import convert
 
-    text = sys.stdin.read() if args.json == "-" else Path(args.json).read_text()
+    source = args.input or args.file
+    if source is None or (args.input and args.file):
+        print("give the note file once: --input FILE, or FILE (- for stdin)", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot read the note: {exc.strerror} ({source})", file=sys.stderr)
+        return 1
     provider = args.provider
     try:
         if provider == "rules":
@@ -121,7 +173,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except (ExtractionError, ValueError, ConfigError) as exc:
         print(f"extraction failed: {exc}", file=sys.stderr)
         return 1
-    print(json_format.MessageToJson(convert.extracted(steps, extractor.name)))
+    # The same JSON as grpcurl and `carenotes --json`: proto field names, zeros included.
+    print(
+        json_format.MessageToJson(
+            convert.extracted(steps, extractor.name),
+            preserving_proto_field_name=True,
+            always_print_fields_with_no_presence=True,
+        )
+    )
     return 0
 
 
@@ -267,16 +326,35 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carenotes-server", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the gRPC server").set_defaults(fn=cmd_serve)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
-    sub.add_parser("worker", help="run Dramatiq workers (needs Redis)").set_defaults(fn=cmd_worker)
-    sub.add_parser("scheduler", help="run the reminder scheduler (needs Redis)").set_defaults(
-        fn=cmd_scheduler
+
+    def service(name: str, help_text: str) -> argparse.ArgumentParser:
+        # The long-running processes are configured by environment variables alone:
+        # their help lists every one.
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    service("serve", "run the gRPC server").set_defaults(fn=cmd_serve)
+    service("migrate", "apply database migrations").set_defaults(fn=cmd_migrate)
+    service("worker", "run Dramatiq workers (needs Redis)").set_defaults(fn=cmd_worker)
+    service("scheduler", "run the reminder scheduler (needs Redis)").set_defaults(fn=cmd_scheduler)
+    ex = sub.add_parser(
+        "extract",
+        help="run an extractor offline on a note file",
+        description="Runs an extractor on one note (no server, no database) and prints "
+        "ActionableSteps as protobuf JSON (proto field names).",
     )
-    ex = sub.add_parser("extract", help="run an extractor offline on a note file")
     ex.add_argument("--provider", choices=["rules", "gemini", "openai"], default="rules")
-    ex.add_argument("--json", required=True, metavar="FILE", help="note text file, or - for stdin")
+    ex.add_argument("--input", "-i", metavar="FILE", help="the note text file, or - for stdin")
+    ex.add_argument("file", nargs="?", metavar="FILE", help="same as --input FILE")
+    # Output is always protobuf JSON; --json stays accepted for scripts that said so.
+    ex.add_argument("--json", action="store_true", help="print protobuf JSON (the default)")
     ex.set_defaults(fn=cmd_extract)
     rot = sub.add_parser("rotate-master-key", help="re-wrap data keys under a new master key")
     rot.add_argument("--new-key-id", help="a key id already present in CARENOTES_MASTER_KEYS")

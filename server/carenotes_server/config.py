@@ -86,6 +86,8 @@ class Settings:
     health_check_seconds: float = 5.0
     # Sign-ups allowed per client host in 15 minutes (then refused, doubling delays).
     signup_limit: int = 20
+    # OTLP/gRPC collector for traces (e.g. http://otel-collector:4317); None: no tracing.
+    otlp_endpoint: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -282,4 +284,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         note_requeue_seconds=max(0.1, _float(env, "CARENOTES_NOTE_REQUEUE_SECONDS", 60.0)),
         health_check_seconds=max(0.1, _float(env, "CARENOTES_HEALTH_CHECK_SECONDS", 5.0)),
         signup_limit=max(1, _int(env, "CARENOTES_SIGNUP_LIMIT", 20)),
+        otlp_endpoint=env.get("CARENOTES_OTLP_ENDPOINT") or None,
     )

@@ -62,7 +62,7 @@ def test_two_doctors_each_replace_only_their_own_plan(
     out = cardio("notes", "submit", patient_id, "--wait", "--text", "Lisinopril 10 mg once daily.")
     assert "stops Take metformin 500 mg" in out
     assert "amoxicillin" not in out.lower()
-    plan = {p["action"]: p["doctorName"] for p in patient.json("steps")["plan"]}
+    plan = {p["action"]: p["doctor_name"] for p in patient.json("steps")["plan"]}
     assert plan == {
         "Take amoxicillin 500 mg": "Dr Gail Practitioner",
         "Take lisinopril 10 mg": "Dr Carl Heart",
@@ -73,7 +73,7 @@ def test_two_doctors_each_replace_only_their_own_plan(
     refused = gp("steps", patient_id, code=3)
     assert "permission" in refused.lower() or "may not" in refused.lower()
     assert patient_id not in gp("patients")
-    plan = {p["action"] for p in patient.json("steps")["plan"]}
-    assert "Take amoxicillin 500 mg" in plan
+    actions = {p["action"] for p in patient.json("steps")["plan"]}
+    assert "Take amoxicillin 500 mg" in actions
     history = patient("care-team", "--all")
     assert history.count("Dr Gail Practitioner") == 1

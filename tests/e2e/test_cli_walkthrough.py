@@ -13,6 +13,7 @@ import time
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -80,7 +81,7 @@ def test_cli_walkthrough(
     assert "invitation from the clinic" in refused
     code = embedded.invite("grace@clinic.example", "--name", "Dr Grace Hopper")
     out = doctor(*server, *signup, "--invitation-code", code, stdin=PASSWORD + "\n")
-    assert re.search(rf"Account created \(id {UUID}\)", out), out
+    assert re.search(rf"Account created \(id {UUID}\)\. Signed in as Dr Grace Hopper", out), out
     # An invitation works once.
     assert "invitation" in doctor(
         *server, *signup, "--invitation-code", code, stdin=PASSWORD + "\n", code=3
@@ -100,16 +101,17 @@ def test_cli_walkthrough(
         stdin=PASSWORD + "\n",
     )
     assert "Account created" in out
-    # Not signed in yet: exit code 3 and a hint.
-    assert "carenotes login" in patient(*server, "whoami", code=3)
+    assert "Signed in as Sam Patient <sam@example.org>, patient" in out
+    # Signed out, not signed in: exit code 3 and a hint; login signs in again.
+    assert "Signed out." in doctor(*server, "logout")
+    assert "carenotes login" in doctor(*server, "whoami", code=3)
     out = doctor(
         *server, "login", "--email", "grace@clinic.example", "--password-stdin", stdin=PASSWORD
     )
     assert out.startswith("Signed in as Dr Grace Hopper <grace@clinic.example>, doctor")
-    out = patient(
-        *server, "login", "--email", "sam@example.org", "--password-stdin", stdin=PASSWORD
-    )
-    assert "Sam Patient" in out
+    # Without a terminal, a password prompt says how to give the password.
+    refused = patient(*server, "login", "--email", "sam@example.org", code=2)
+    assert "--password-stdin" in refused
     for config in (tmp_path / "doctor-config", tmp_path / "patient-config"):
         session = config / "session.json"
         assert session.stat().st_mode & 0o777 == 0o600
@@ -166,6 +168,14 @@ def test_cli_walkthrough(
     history = patient.json("reminders")["reminders"]
     assert len(history) == 6
     assert {r["status"] for r in history} == {"REMINDER_STATUS_SCHEDULED"}
+    assert {r["makeup_of_id"] for r in history} == {""}  # proto names, zero values present
+    # The CLI runs in UTC (TZ above); the table shows the patient's wall clock, labelled.
+    table = patient("reminders").splitlines()
+    assert table[0].split()[:2] == ["DUE", f"({zone})"]
+    local_due = [r.due_at.astimezone(ZoneInfo(zone)) for r in rows.reminders(patient_id)]
+    assert [" ".join(line.split()[:2]) for line in table[1:]] == [
+        f"{d:%Y-%m-%d %H:%M}" for d in sorted(local_due)
+    ]
 
     # The live feed, as a background process; the first dose comes due in a second.
     follow = processes.start(
@@ -233,7 +243,7 @@ def test_cli_walkthrough(
     assert "Take amoxicillin 500 mg (make-up)" in out
     assert "course extended to" in patient("steps")
     counts = patient.json("adherence")["items"][0]
-    assert (counts["missed"], counts["madeUp"], counts["upcoming"]) == (1, 1, 5)
+    assert (counts["missed"], counts["made_up"], counts["upcoming"]) == (1, 1, 5)
 
     calendar = Calendar.from_ical(patient("reminders", "ics"))
     events = list(calendar.walk("VEVENT"))

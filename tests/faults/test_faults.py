@@ -34,7 +34,7 @@ from tests.e2e.processes import SERVER_BIN, Processes, base_env, wait_until
 from tests.extraction import CLINICAL_SENTENCES, valid_answer_json
 from tests.fakes.fake_llm_server import Answer, FakeLlmServer, Hang
 from tests.faults.outages import postgres_outage, private_redis
-from tests.harness import Harness, running_server
+from tests.harness import DEFAULT_PASSWORD, Harness, running_server
 from tests.harness import test_env as settings_env_for
 
 pytestmark = pytest.mark.slow
@@ -217,6 +217,18 @@ async def test_redis_down_notes_accepted_and_extracted_when_it_returns(
             assert await health_of(h, "carenotes.v1.CareService") == SERVING
             assert await health_of(h, "") == SERVING
             assert await health_of(h, DATABASE_HEALTH) == SERVING
+            # Logins go on (the throttle falls back to this replica's own), wrong
+            # passwords are still refused as such, never INTERNAL.
+            login = await h.auth.Login(
+                auth_pb2.LoginRequest(email=patient.email, password=DEFAULT_PASSWORD), timeout=10
+            )
+            assert login.user.id == patient.id
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await h.auth.Login(
+                    auth_pb2.LoginRequest(email=patient.email, password="not-the-password-1"),
+                    timeout=10,
+                )
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
             started = time.monotonic()
             submitted = await h.care.SubmitNote(
                 care_pb2.SubmitNoteRequest(patient_id=patient.id, note=NOTE),

@@ -290,3 +290,27 @@ def test_cli_needs_both_cert_and_key_and_a_ca(certs: Path) -> None:
     )  # fmt: skip
     assert code == EXIT_INVALID
     assert "--ca-file" in err
+
+
+@pytest.mark.usefixtures("config_dir")
+async def test_plaintext_cli_against_a_tls_server_hints_at_tls(tmp_path: Path, certs: Path) -> None:
+    async with tls_server(tmp_path, certs, mutual=False) as h:
+        code, _, err = await asyncio.to_thread(
+            _cli, "--server", h.target, "--timeout", "5", "login", "--email", "a@example.org",
+            "--password", DEFAULT_PASSWORD,
+        )  # fmt: skip
+    assert code != EXIT_OK
+    assert f"cannot reach the server at {h.target}" in err
+    assert "the server may require TLS: give --ca-file CA.pem" in err
+
+
+@pytest.mark.usefixtures("config_dir")
+async def test_tls_cli_against_a_plaintext_server_hints_at_tls(tmp_path: Path, certs: Path) -> None:
+    with sqlite_database(tmp_path) as url:
+        async with running_server(url, tmp_path) as h:
+            code, _, err = await asyncio.to_thread(
+                _cli, "--server", h.target, "--ca-file", str(certs / "ca.pem"), "--timeout", "5",
+                "login", "--email", "a@example.org", "--password", DEFAULT_PASSWORD,
+            )  # fmt: skip
+    assert code != EXIT_OK
+    assert "TLS failed: the server may be plaintext (drop --ca-file)" in err, err
