@@ -1,0 +1,169 @@
+"""Medicine mentions in a clause: drug names, doses, and the steps they make up.
+
+A name is a known drug (vocabulary/drug_names.txt, brand names in drug_aliases.txt),
+a word with a drug-class stem (drug_suffixes.txt), or any other word written just before
+a dose ("zorbifen 25 mg"). A clause is cut into segments, one per medicine step: a
+taper's "then 20 mg" is a step of its own that inherits the name before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from carenotes_server.extraction.rules import vocabulary
+from carenotes_server.extraction.rules.quantities import MAX_PHRASE, duration_days, find_frequency
+from carenotes_server.extraction.rules.schedules import PRN
+
+_ALIASES = vocabulary.mapping("drug_aliases")
+_NOT_A_NAME = vocabulary.words("not_drug_names")
+_EXTENSIONS = "|".join(
+    re.escape(w) for w in sorted(vocabulary.entries("name_extensions"), key=len, reverse=True)
+)
+
+_DOSE_UNITS = (
+    r"mg|mcg|µg|ug|g|gm|grams?|milligrams?|micrograms?|units?|iu|meq|mmol|ml|l|%|"
+    r"tabs?|tablets?|caps?|capsules?|puffs?|drops?|gtts?|gtt|sprays?|patch(?:es)?|"
+    r"sachets?|vials?|pens?|inhalations?|applications?|suppositor(?:y|ies)|lozenges?"
+)
+DOSE = re.compile(
+    rf"(?<![\w/.])\d+(?:[.,]\d+)*(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?(?:/\d+(?:\.\d+)?)?\s*"
+    rf"(?:{_DOSE_UNITS})(?![a-z])(?:\s*/\s*\d*\.?\d*\s*(?:ml|hr|hours?|h|l|dose|kg|24\s*h(?:rs?)?))?",
+    re.I,
+)
+
+_VOCAB_NAMES = sorted(vocabulary.words("drug_names") | set(_ALIASES), key=len, reverse=True)
+_VOCAB = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in _VOCAB_NAMES) + r")(?![\w])", re.I
+)
+_SUFFIX = re.compile(
+    r"\b[a-z]{3,}(?:" + "|".join(vocabulary.entries("drug_suffixes")) + r")\b", re.I
+)
+_NAME_EXTENSION = re.compile(rf"^(?:[- ](?:{_EXTENSIONS}))+\b", re.I)
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]{2,})\s*$")
+THEN = re.compile(r"\bthen\b|,\s*followed by\b", re.I)
+
+
+def canonical_drug(name: str) -> str:
+    """Lower-case generic name, so "HCTZ", "Tylenol" and "acetaminophen" compare equal."""
+    key = name.lower().strip()
+    key = re.sub(r"^children'?s\s+|\s+(?:" + _EXTENSIONS + r")$", "", key)
+    return _ALIASES.get(key, key)
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    kind: str  # "name", "dose" or "then"
+    text: str
+
+
+def name_mentions(clause: str) -> list[Mention]:
+    found: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in (_VOCAB, _SUFFIX):
+        for m in pattern.finditer(clause):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            end = m.end()
+            ext = _NAME_EXTENSION.match(clause[end:])
+            if ext:
+                end += ext.end()
+            taken.append((m.start(), end))
+            found.append(Mention(m.start(), end, "name", clause[m.start() : end]))
+    return found
+
+
+def _mentions(clause: str) -> list[Mention]:
+    names = name_mentions(clause)
+    capped = [(m.start(), m.end()) for m in MAX_PHRASE.finditer(clause)]
+    doses = [
+        Mention(m.start(), m.end(), "dose", m.group(0))
+        for m in DOSE.finditer(clause)
+        if not any(s <= m.start() < e for s, e in capped)  # "max 3 g/day" is not a dose
+    ]
+    # A word just before a dose is a drug name even when we have never heard of it.
+    for dose in doses:
+        if any(n.end <= dose.start and not clause[n.end : dose.start].strip(" :,") for n in names):
+            continue
+        if any(n.start <= dose.start < n.end for n in names):
+            continue
+        before = _WORD_BEFORE.search(clause[: dose.start])
+        if before and before.group(1).lower() not in _NOT_A_NAME:
+            names.append(Mention(before.start(1), before.end(1), "name", before.group(1)))
+    names = [n for n in names if not any(d.start <= n.start < d.end for d in doses)]
+    thens = [Mention(m.start(), m.end(), "then", m.group(0)) for m in THEN.finditer(clause)]
+    return sorted(names + doses + thens, key=lambda m: (m.start, m.kind))
+
+
+@dataclass
+class Segment:
+    """One medicine step inside a clause: from its name (or dose) to the next step."""
+
+    start: int
+    name: str = ""
+    name_inherited: bool = False
+    doses: list[Mention] = field(default_factory=list)
+    after_then: bool = False
+    end: int = 0
+    # "once weekly for 4 weeks, then once monthly": the dose carried over from before "then"
+    inherited_dose: str = ""
+
+    def text(self, clause: str) -> str:
+        return clause[self.start : self.end]
+
+
+def _schedule_between(clause: str, start: int, end: int) -> bool:
+    text = clause[start:end]
+    return find_frequency(text) is not None or bool(duration_days(text) or PRN.search(text))
+
+
+def segments(clause: str) -> list[Segment]:
+    mentions = _mentions(clause)
+    found: list[Segment] = []
+    current: Segment | None = None
+    last_name = ""
+    for index, mention in enumerate(mentions):
+        if mention.kind == "then":
+            if current is not None:
+                found.append(current)
+            carried = current.doses[-1].text if current is not None and current.doses else ""
+            current = Segment(mention.end, last_name, True, after_then=True, inherited_dose=carried)
+        elif mention.kind == "name":
+            if current is not None and current.name and not current.name_inherited:
+                if not _has_own_dose(mentions, index):
+                    continue  # "calcium 600 mg with vitamin D": one step, not two
+                found.append(current)
+                current = None
+            if current is None:
+                current = Segment(mention.start, mention.text)
+            else:
+                current.name, current.name_inherited = mention.text, False
+            last_name = mention.text
+        else:
+            if current is None:
+                current = Segment(mention.start, last_name, bool(last_name))
+            elif current.doses and _schedule_between(clause, current.doses[-1].end, mention.start):
+                found.append(current)
+                current = Segment(mention.start, last_name, True)
+            current.doses.append(mention)
+    if current is not None:
+        found.append(current)
+    for i, seg in enumerate(found):
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        seg.end = nxt.start if nxt is not None else len(clause)
+        if nxt is not None and nxt.after_then:
+            # the "then" word belongs to neither side
+            then = THEN.search(clause, seg.start, nxt.start + 1)
+            seg.end = then.start() if then and then.start() < nxt.start else seg.end
+    return [s for s in found if s.name]
+
+
+def _has_own_dose(mentions: list[Mention], index: int) -> bool:
+    for mention in mentions[index + 1 :]:
+        if mention.kind == "dose":
+            return True
+        if mention.kind in ("name", "then"):
+            return False
+    return False

@@ -1,0 +1,120 @@
+"""The schedule one medicine step or activity describes, built from its quantities."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+from carenotes_server.domain.steps import Schedule
+from carenotes_server.extraction.rules.quantities import (
+    DURATIONS,
+    FREQUENCIES,
+    MAX_PHRASE,
+    Frequency,
+    find_frequency,
+)
+from carenotes_server.extraction.rules.weekdays import strip_weekdays, weekdays
+
+PRN = re.compile(
+    r"\b(?:prn|p\.r\.n\.?|as needed|as-needed|when needed|if needed|as required|"
+    r"when required|at (?:the )?(?:first sign|onset)|at [a-z]+ onset|after each|with each)\b",
+    re.I,
+)
+SINGLE_DOSE = re.compile(
+    r"\b(?:single dose|one dose|once today|today|now|stat|x\s*1(?!\d)|one[- ]time|tonight)\b", re.I
+)
+CONDITIONAL = re.compile(r"\b(?:if|unless|should (?:symptoms|there|it|you))\b(?! possible)", re.I)
+
+# Times of day, strongest words first; "in the morning" only counts next to a medicine.
+_ANCHORS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?:morning|qam|q\.a\.m|breakfast|mane|a\.m\.)", re.I), "08:00"),
+    (re.compile(r"\b(?:noon|lunch|midday)\b", re.I), "12:00"),
+    (re.compile(r"\b(?:evening|qpm|q\.p\.m|dinner|supper)\b", re.I), "20:00"),
+    (
+        re.compile(r"\b(?:bedtime|qhs|q\.h\.s|hs|nightly|at night|every night|nocte)\b", re.I),
+        "22:00",
+    ),
+]
+_STRONG_ANCHOR = re.compile(
+    r"\b(?:every|each) (?:morning|evening|night)\b|\bnightly\b|\bat bedtime\b|\bqhs\b|\bqam\b", re.I
+)
+
+
+def _anchors(text: str) -> tuple[str, ...]:
+    times = {time for pattern, time in _ANCHORS if pattern.search(text)}
+    return tuple(sorted(times))
+
+
+def _occurrences(freq: Frequency, duration_days: int) -> int:
+    if duration_days <= 0:
+        return 0
+    if freq.days_of_week:
+        weekly = max(round(duration_days * len(freq.days_of_week) / 7), 1)
+        return max(freq.times_per_day, 1) * weekly
+    if freq.every_hours:
+        return max(duration_days * 24 // freq.every_hours, 1)
+    dosing_days = math.ceil(duration_days / max(freq.every_days, 1))
+    return max(freq.times_per_day, 1) * dosing_days
+
+
+def schedule_for(
+    text: str, duration_days: int, start: int, once_daily_if_unsaid: bool = False
+) -> Schedule | None:
+    """The schedule a clause or segment describes, or None when it gives no frequency.
+
+    `once_daily_if_unsaid`: a dose with a course length but no frequency ("40 mg for 3
+    days, then 20 mg for 3 days") is taken once a day, as tapers are written.
+    """
+    if PRN.search(text):
+        return Schedule(times_per_day=0, every_days=1, as_needed=True, start_in_days=start)
+    freq = find_frequency(text)
+    anchors = _anchors(text)
+    days = weekdays(text)
+    if days:
+        # Named days: one dose on each unless the text says how many; "weekly on Fridays"
+        # stays weekly (every 7 days), a list of days recurs every week.
+        base = freq or Frequency(times_per_day=1, counted=False)
+        weekly_one_day = base.every_days == 7 and len(days) == 1
+        freq = replace(
+            base,
+            every_hours=0,
+            times_per_day=base.times_per_day or 1,
+            every_days=7 if weekly_one_day else 1,
+            days_of_week=days,
+        )
+    if freq is None and once_daily_if_unsaid and duration_days and not anchors:
+        freq = Frequency(times_per_day=1, counted=False)
+    if freq is None:
+        if not anchors or (not _STRONG_ANCHOR.search(text) and len(anchors) < 2):
+            return None
+        freq = Frequency(times_per_day=len(anchors), counted=False)
+    if not freq.counted and len(anchors) > 1:
+        freq = replace(freq, times_per_day=len(anchors))
+    times: tuple[str, ...] = ()
+    if freq.times_per_day and len(anchors) == freq.times_per_day:
+        times = anchors
+    # Read as written, never clamped: an implausible count is the clinical bounds' to
+    # refuse (the note then fails, naming the item), not the reader's to round.
+    tpd = freq.times_per_day
+    return Schedule(
+        times_per_day=tpd,
+        every_hours=freq.every_hours if not tpd else 0,
+        every_days=freq.every_days if not freq.every_hours else 1,
+        duration_days=duration_days,
+        occurrences=_occurrences(freq, duration_days),
+        start_in_days=start,
+        times_of_day=times,
+        days_of_week=freq.days_of_week,
+    )
+
+
+def strip_schedule_words(text: str) -> str:
+    """The text without its frequency, duration, cap and day words: what is left names
+    the action."""
+    for pattern, _ in FREQUENCIES:
+        text = pattern.sub(" ", text)
+    for pattern in DURATIONS:
+        text = pattern.sub(" ", text)
+    text = MAX_PHRASE.sub(" ", text)
+    return strip_weekdays(text)

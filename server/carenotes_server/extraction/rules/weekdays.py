@@ -1,0 +1,56 @@
+"""Days of the week a schedule names: "Mon/Wed/Fri", "Tue and Thu", "weekends", "Mon-Fri"."""
+
+from __future__ import annotations
+
+import re
+
+_DAY_NAMES = {
+    "mo": "MO", "tu": "TU", "we": "WE", "th": "TH", "fr": "FR", "sa": "SA", "su": "SU",
+}  # fmt: skip
+WEEK = tuple(_DAY_NAMES.values())
+DAY = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?)s?\.?"
+)
+_FULL_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?"
+_DAY_JOIN = r"\s*(?:/|,|&|\+|\band\b|\bor\b|-|\u2013|\bto\b|\bthrough\b|\bthru\b)\s*"
+# Two or more day names in a row ("Mon/Wed/Fri", "Tue and Thu", "Mon-Fri"), or one full
+# name, or one short name after "on"/"every" ("on Tue"): a lone "sun" or "sat" in a
+# sentence is no day.
+DAY_LIST = re.compile(
+    rf"(?<![\w/])(?:{DAY}(?:{_DAY_JOIN}{DAY})+|{_FULL_DAY}"
+    rf"|(?:(?<=\bon )|(?<=\bevery )|(?<=\beach )){DAY})(?![\w/])",
+    re.I,
+)
+WEEKENDS = re.compile(r"\b(?:(?:on|at|over|every)\s+(?:the\s+)?weekends?|weekends)\b", re.I)
+WEEKDAYS_ONLY = re.compile(
+    r"\b(?:(?:on|every)\s+weekdays?|weekdays(?:\s+only)?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?)\b",
+    re.I,
+)
+_RANGE_JOINS = ("-", "\u2013", "to", "through", "thru")
+
+
+def weekdays(text: str) -> tuple[str, ...]:
+    """The days of the week a phrase names, in week order (RFC 5545 codes)."""
+    days: set[str] = set()
+    if WEEKENDS.search(text):
+        days |= {"SA", "SU"}
+    if WEEKDAYS_ONLY.search(text):
+        days |= {"MO", "TU", "WE", "TH", "FR"}
+    for m in DAY_LIST.finditer(text):
+        parts = re.split(rf"({_DAY_JOIN})", m.group(0), flags=re.I)
+        codes = [_DAY_NAMES[p.strip().lower()[:2]] for p in parts[::2] if p.strip()]
+        joins = [j.strip().lower() for j in parts[1::2]]
+        if len(codes) == 2 and joins and joins[0] in _RANGE_JOINS:
+            first, last = WEEK.index(codes[0]), WEEK.index(codes[1])
+            span = WEEK[first : last + 1] if first <= last else WEEK[first:] + WEEK[: last + 1]
+            days |= set(span)
+        else:
+            days |= set(codes)
+    return tuple(code for code in WEEK if code in days)
+
+
+def strip_weekdays(text: str) -> str:
+    text = WEEKENDS.sub(" ", WEEKDAYS_ONLY.sub(" ", text))
+    text = re.sub(rf"\b(?:on|every|each)\s+(?={DAY})", " ", text, flags=re.I)
+    return DAY_LIST.sub(" ", text)
