@@ -1,117 +1,178 @@
-"""Medicine clauses become plan items (scheduled or as needed) or single doses."""
+"""Medicine clauses become plan items (scheduled or as needed), single doses, or, when
+their schedule cannot be read safely, warnings.
+
+Each medicine step of a clause (medicines.segments) gets its schedule from its own
+words. A step with a dose and no schedule of its own shares the next step's when the
+two are joined ("isoniazid 900 mg + rifapentine 900 mg weekly"); "5 mg daily except
+7.5 mg on Tue and Thu" gives the first step the days the second leaves. Steps after
+"then" start when the one before ends, also across sentences ("... for six weeks.
+Then 14 mg for two weeks").
+"""
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass, replace
 
-from carenotes_server.domain.steps import PlanStep
-from carenotes_server.extraction.rules.medicines import Segment, canonical_drug, segments
-from carenotes_server.extraction.rules.quantities import duration_days, frequency_words
-from carenotes_server.extraction.rules.reading import Reading
-from carenotes_server.extraction.rules.schedules import (
-    PRN,
-    SINGLE_DOSE,
-    schedule_for,
-    strip_schedule_words,
+from carenotes_server.domain.steps import PlanStep, Schedule
+from carenotes_server.extraction.rules import conditions
+from carenotes_server.extraction.rules.context import ADMINISTERED, OTHER_PRESCRIBER
+from carenotes_server.extraction.rules.courses import day_range, is_day_one, start_offset
+from carenotes_server.extraction.rules.medicine_text import (
+    conditional_action,
+    medicine_action,
+    single_dose_action,
 )
-from carenotes_server.extraction.rules.text import IMPERATIVE_START, lower_first, tidy
+from carenotes_server.extraction.rules.medicines import Segment, canonical_drug, segments
+from carenotes_server.extraction.rules.quantities import (
+    MAX_PHRASE,
+    NUM,
+    dose_count,
+    duration_days,
+    find_frequency,
+    frequency_conflict,
+    number,
+)
+from carenotes_server.extraction.rules.reading import Reading
+from carenotes_server.extraction.rules.schedules import PRN, SINGLE_DOSE, schedule_for
+from carenotes_server.extraction.rules.weekdays import EXCEPT
 
 CONTINUES = re.compile(
     r"^\W*(?:please\s+)?(?:continue|cont\b\.?|remain on|stay on|keep taking|keep using|"
     r"carry on(?: with)?|go on with)\b",
     re.I,
 )
-_ROUTE_WORDS = re.compile(
-    r"\b(?:po|p\.o\.|by mouth|orally|sl|subq|sq|sc|im|iv|ou|od|os|au|inhaled)(?!\w)\.?", re.I
-)
-_LEAD_VERBS = re.compile(
-    r"^(?:(?:and|then|please|also|to|start|started|starting|continue|cont|resume|restart|"
-    r"begin|take|use|apply|give|inject|increase(?:\s+\w+)?\s+to|decrease(?:\s+\w+)?\s+to|"
-    r"increase|decrease|reduce|change to|switch to|add|taper)\b[\s:,]*)+",
-    re.I,
-)
-_TOPICAL = re.compile(r"\b(?:cream|ointment|lotion|gel|patch|topical|paste|shampoo)\b", re.I)
-_USE = re.compile(
-    r"\b(?:drops?|gtts?|spray|sprays|puffs?|inhaler|inhaled|nebuli[sz]\w*|rinse|nasal|"
-    r"mouthwash|eye|ear|hfa|neb)\b",
-    re.I,
-)
-_INJECTED = re.compile(
-    r"\b(?:injection|inject|subcutaneous\w*|subq|sq|sc|im|intramuscular\w*|pen)\b|"
-    r"\binsulin\b|\bunits? (?:subq|sc|sq)\b",
+_THEN_START = re.compile(r"^\W*(?:then|after that|afterwards|thereafter)\b", re.I)
+_JOINED = re.compile(r"(?:\+|&|\band\b|\bplus\b)\s*$", re.I)
+_EXCEPT_AT_END = re.compile(EXCEPT.pattern + r"$", re.I)
+_AFTER = re.compile(rf"\b(?:in|after)\s+({NUM})\s*(days?|weeks?|wks?|months?)\b", re.I)
+# Verbs of a medicine order: a dose without a schedule after one of these is an order
+# the extractor could not read, not a mention.
+_ORDER = re.compile(
+    r"^\W*(?:please\s+)?(?:start|take|give|use|apply|inject|begin|continue|increase|"
+    r"decrease|reduce|switch|change)\b",
     re.I,
 )
 
 
-def _verb_for(text: str) -> str:
-    if _TOPICAL.search(text):
-        return "Apply"
-    if _INJECTED.search(text):
-        return "Inject"
-    if _USE.search(text):
-        return "Use"
-    return "Take"
+@dataclass
+class _Course:
+    """Where the previous step of a taper starts and ends (None: ongoing)."""
+
+    start: int = 0
+    end: int | None = None
 
 
-def medicine_action(segment: Segment, clause: str, as_needed: bool) -> str:
-    """The step text of one medicine: verb, name, dose and route-free details."""
-    body = segment.text(clause)
-    body = strip_schedule_words(body)
-    body = re.sub(r"\bprn\b|\bp\.r\.n\.?", "as needed", body, flags=re.I)
-    if not as_needed:
-        body = PRN.sub(" ", body)
-    body = _ROUTE_WORDS.sub(" ", body)
-    body = re.sub(r"\btaper\s*:", " ", body, flags=re.I)
-    body = re.sub(r"\b(?:which|because|due to|since)\b.*$", "", body, flags=re.I)
-    body = re.sub(r"([,:]\s*)(?:give|take|use|apply|inject)\b\s*", r"\1", body, flags=re.I)
-    body = _LEAD_VERBS.sub("", body.strip(" ,:"))
-    if segment.inherited_dose and not segment.doses:
-        # Same medicine and dose on a new schedule: say the schedule, or the two read alike.
-        body = f"{segment.inherited_dose} {frequency_words(segment.text(clause))}"
-    if segment.name and segment.name.lower() not in body.lower():
-        body = f"{segment.name.lower()} {body}"
-    body = re.sub(r"^(\S+(?:\s\S+)?) to (?=\d)", r"\1 ", body)
-    body = re.sub(r"\bas needed\s+(?!for\b|to\b|with\b)(?=[a-z])", "as needed for ", body.strip())
-    if IMPERATIVE_START.search(body):
-        return tidy(body)  # "then wash ... and apply bacitracin" already says what to do
-    verb = _verb_for(segment.text(clause) + " " + segment.name)
-    return tidy(f"{verb} {lower_first(body)}")
+def _has_schedule(text: str) -> bool:
+    return bool(find_frequency(text) or duration_days(text) or PRN.search(text))
 
 
-def _single_dose_words(text: str) -> str:
-    words = [m.group(0) for m in SINGLE_DOSE.finditer(text)]
-    return " ".join(w for w in words if w.lower() not in ("now",)) or "once"
+def _schedule_text(found: list[Segment], i: int, clause: str) -> str:
+    text = found[i].text(clause)
+    following = found[i + 1] if i + 1 < len(found) else None
+    nxt = following.text(clause) if following is not None else ""
+    if nxt and _EXCEPT_AT_END.search(text.strip()):
+        return text + " " + nxt  # "daily except" + "7.5 mg on Tue and Thu"
+    shares = following is not None and not following.after_then and _JOINED.search(text.strip())
+    if shares and found[i].doses and not _has_schedule(text):
+        return nxt  # "isoniazid 900 mg +" shares "rifapentine 900 mg weekly"
+    return text
 
 
-def read_medicines(clause: str, reading: Reading) -> bool:
-    found_segments = segments(clause)
-    if not found_segments:
+def _with_count(schedule: Schedule, count: int) -> Schedule:
+    """A course written as a number of doses ("x 12 doses")."""
+    per_day = schedule.times_per_day or (24 // schedule.every_hours if schedule.every_hours else 1)
+    dosing_days = math.ceil(count / max(per_day, 1))
+    if schedule.days_of_week:
+        days = math.ceil(dosing_days / len(schedule.days_of_week)) * 7
+    else:
+        days = dosing_days * max(schedule.every_days, 1)
+    return replace(schedule, occurrences=count, duration_days=days)
+
+
+def _start(seg: Segment, text: str, previous: _Course | None) -> int:
+    if previous is not None and (seg.after_then or seg.name_inherited):
+        if previous.end is not None:
+            return previous.end
+        after = _AFTER.search(text)  # "then increase to 50 mg after 2 weeks"
+        if after:
+            unit = after.group(2).lower()
+            days = 7 if unit.startswith("w") else 30 if unit.startswith("m") else 1
+            return previous.start + number(after.group(1)) * days
+        return previous.start
+    offset = start_offset(text)
+    return offset or 0
+
+
+def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
+    continuation = bool(_THEN_START.match(clause))
+    carried = reading.medicine_for(sentence, next_sentence=continuation)
+    found = segments(clause, carried)
+    if not found:
         return False
+    prefix = clause[: found[0].start]
+    conditional = conditions.before(prefix)
     continues = bool(CONTINUES.match(clause))
-    prefix = clause[: found_segments[0].start]
-    prefix_duration = duration_days(prefix)
-    found = False
-    previous_end_day: int | None = None
-    previous_start = 0
-    for seg in found_segments:
+    short_prefix = ":" in prefix or len(prefix.split()) <= 6
+    prefix_duration = duration_days(prefix) if short_prefix else 0
+    previous = _Course(reading.course_start, reading.course_end) if continuation else None
+    read_any = False
+    for i, seg in enumerate(found):
         text = seg.text(clause)
-        duration = duration_days(text) or (prefix_duration if not seg.name_inherited else 0)
-        sequential = seg.after_then or seg.name_inherited
-        start = previous_end_day if sequential and previous_end_day is not None else 0
-        if sequential and previous_end_day is None:
-            start = previous_start
-        schedule = schedule_for(text, duration, start, once_daily_if_unsaid=bool(seg.doses))
-        if schedule is None:
-            if seg.doses and SINGLE_DOSE.search(text):
-                action = medicine_action(seg, clause, as_needed=False)
-                reading.checklist.append(tidy(f"{action} {_single_dose_words(text)}"))
-                previous_end_day, previous_start, found = start + 1, start, True
+        if ADMINISTERED.search(text) or (OTHER_PRESCRIBER.search(text) and not continues):
+            continue  # given in clinic, or another prescriber's: not this note's to plan
+        if conditional or (seg.doses and conditions.after(text)):
+            if seg.doses:
+                start = start_offset(text) or 0
+                action = conditional_action(seg, clause, prefix if i == 0 else "")
+                reading.plan.append(PlanStep(action, Schedule(as_needed=True, start_in_days=start)))
+                read_any = True
             continue
+        schedule_text = _schedule_text(found, i, clause)
+        days = day_range(text)
+        duration = days[1] if days else duration_days(text)
+        if not duration and not seg.name_inherited:
+            duration = prefix_duration
+        start = days[0] if days else _start(seg, (prefix if i == 0 else "") + text, previous)
+        if frequency_conflict(schedule_text) and not PRN.search(schedule_text):
+            reading.warn(text, "it gives two different frequencies")
+            continue
+        schedule = schedule_for(
+            schedule_text, duration, start, once_daily_if_unsaid=bool(seg.doses)
+        )
+        if schedule is None:
+            read_any |= _read_unscheduled(seg, clause, text, start, reading)
+            previous = _Course(start, start + 1)
+            continue
+        count = dose_count(schedule_text)
+        if count and not schedule.as_needed and not schedule.occurrences:
+            schedule = _with_count(schedule, count)
         if canonical_drug(seg.name) in reading.stopped:
             continue
         action = medicine_action(seg, clause, schedule.as_needed)
         reading.plan.append(PlanStep(action, schedule, continues=continues))
-        previous_start = start
-        previous_end_day = start + duration if duration else None
-        found = True
-    return found or any(s.doses for s in found_segments)
+        end = start + schedule.duration_days if schedule.duration_days else None
+        previous = _Course(start, end)
+        reading.course_start, reading.course_end = start, end
+        read_any = True
+    reading.named(found[-1].name, sentence)
+    return read_any or any(s.doses for s in found)
+
+
+def _read_unscheduled(seg: Segment, clause: str, text: str, start: int, reading: Reading) -> bool:
+    """A dose without a schedule: a single dose, an as-needed dose under a daily cap, or
+    an order that cannot be read safely (a warning)."""
+    if not seg.doses:
+        return False
+    if SINGLE_DOSE.search(text) or is_day_one(text):
+        reading.checklist.append(single_dose_action(seg, clause))
+        return True
+    if MAX_PHRASE.search(text):
+        # "max 4 g/day" with no times: taken as needed up to the cap.
+        action = medicine_action(seg, clause, as_needed=True)
+        reading.plan.append(PlanStep(action, Schedule(as_needed=True, start_in_days=start)))
+        return True
+    if _ORDER.match(clause) or canonical_drug(seg.name) != seg.name.lower().strip():
+        reading.warn(text, "it gives a dose but no frequency, course or as-needed use")
+    return False

@@ -8,21 +8,26 @@ taper's "then 20 mg" is a step of its own that inherits the name before it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from carenotes_server.extraction.rules import vocabulary
-from carenotes_server.extraction.rules.quantities import MAX_PHRASE, duration_days, find_frequency
+from carenotes_server.extraction.rules.quantities import (
+    DOSE_COUNT,
+    MAX_PHRASE,
+    duration_days,
+    find_frequency,
+)
 from carenotes_server.extraction.rules.schedules import PRN
 
 _ALIASES = vocabulary.mapping("drug_aliases")
 _NOT_A_NAME = vocabulary.words("not_drug_names")
-_EXTENSIONS = "|".join(
-    re.escape(w) for w in sorted(vocabulary.entries("name_extensions"), key=len, reverse=True)
-)
+_EXTENSION_WORDS = vocabulary.words("name_extensions")
+_EXTENSIONS = "|".join(re.escape(w) for w in sorted(_EXTENSION_WORDS, key=len, reverse=True))
 
 _DOSE_UNITS = (
-    r"mg|mcg|µg|ug|g|gm|grams?|milligrams?|micrograms?|units?|iu|meq|mmol|ml|l|%|"
+    r"mg|mcg|µg|ug|g|gm|grams?|milligrams?|micrograms?|units?|u|iu|meq|mmol|ml|l|%|"
     r"tabs?|tablets?|caps?|capsules?|puffs?|drops?|gtts?|gtt|sprays?|patch(?:es)?|"
     r"sachets?|vials?|pens?|inhalations?|applications?|suppositor(?:y|ies)|lozenges?"
 )
@@ -41,13 +46,24 @@ _SUFFIX = re.compile(
 )
 _NAME_EXTENSION = re.compile(rf"^(?:[- ](?:{_EXTENSIONS}))+\b", re.I)
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]{2,})\s*$")
+_WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]*)\s*$")
+# "4 glucose tabs", "2 paracetamol tablets": a count, a name, then the form.
+_COUNTED = re.compile(
+    r"(?<![\w/.])\d+\s+(?P<name>[A-Za-z][A-Za-z-]{2,})\s+(?:tabs?|tablets?|caps?|capsules?|"
+    r"sachets?|pieces?|lozenges?|puffs?|sprays?|drops?)\b",
+    re.I,
+)
+_NOT_COUNTED = frozenset({"more", "extra", "additional", "further", "small", "large", "separate"})
 THEN = re.compile(r"\bthen\b|,\s*followed by\b", re.I)
 
 
 def canonical_drug(name: str) -> str:
-    """Lower-case generic name, so "HCTZ", "Tylenol" and "acetaminophen" compare equal."""
-    key = name.lower().strip()
-    key = re.sub(r"^children'?s\s+|\s+(?:" + _EXTENSIONS + r")$", "", key)
+    """Lower-case generic name, so "HCTZ", "Tylenol" and "acetaminophen" compare equal;
+    "Eliquis (apixaban)" and "Symbicort Turbuhaler" name their generic too."""
+    key = " ".join(re.sub(r"\([^)]*\)", " ", name.lower()).split())
+    if key in _ALIASES:
+        return _ALIASES[key]
+    key = re.sub(r"^children'?s\s+|(?:\s+(?:" + _EXTENSIONS + r"))+$", "", key)
     return _ALIASES.get(key, key)
 
 
@@ -59,7 +75,10 @@ class Mention:
     text: str
 
 
-def name_mentions(clause: str) -> list[Mention]:
+@functools.lru_cache(maxsize=512)
+def name_mentions(clause: str) -> tuple[Mention, ...]:
+    """Known drug names in a clause, each with the salt and form words after it. Cached:
+    the readers ask about the same clause several times."""
     found: list[Mention] = []
     taken: list[tuple[int, int]] = []
     for pattern in (_VOCAB, _SUFFIX):
@@ -72,27 +91,75 @@ def name_mentions(clause: str) -> list[Mention]:
                 end += ext.end()
             taken.append((m.start(), end))
             found.append(Mention(m.start(), end, "name", clause[m.start() : end]))
-    return found
+    return tuple(found)
+
+
+def _unknown_name_before(clause: str, end: int) -> Mention | None:
+    """The name written just before a dose, known or not: "zorbifen" in "zorbifen 25
+    mg"; the drug, not its form, in "GTN spray 400 mcg" or "Flovent HFA 44 mcg"."""
+    before = _WORD_BEFORE.search(clause[:end])
+    if before is None or before.group(1).lower() in _NOT_A_NAME:
+        return None
+    start = before.start(1)
+    while before is not None and before.group(1).lower() in _EXTENSION_WORDS:
+        before = _WORDS_BEFORE.search(clause[: before.start(1)])
+        if before is None or len(before.group(1)) < 3 or before.group(1).lower() in _NOT_A_NAME:
+            break  # a form word alone ("spray 2 puffs") stays the name
+        start = before.start(1)
+    return Mention(start, before_end(clause, end), "name", clause[start : before_end(clause, end)])
+
+
+def before_end(clause: str, end: int) -> int:
+    return len(clause[:end].rstrip())
+
+
+def _merged(names: list[Mention], clause: str) -> list[Mention]:
+    """ "Eliquis (apixaban)", "filgrastim (Zarxio)": one medicine, written twice."""
+    out: list[Mention] = []
+    for name in sorted(names, key=lambda n: n.start):
+        if out and re.fullmatch(r"\s*\(\s*", clause[out[-1].end : name.start]):
+            close = re.match(r"\s*\)", clause[name.end :])
+            if close:
+                last = out.pop()
+                end = name.end + close.end()
+                name = Mention(last.start, end, "name", clause[last.start : end])
+        out.append(name)
+    return out
 
 
 def _mentions(clause: str) -> list[Mention]:
-    names = name_mentions(clause)
+    names = list(name_mentions(clause))
     capped = [(m.start(), m.end()) for m in MAX_PHRASE.finditer(clause)]
+    # "max 3 g/day" and "3 patches for the trip" are no doses.
+    capped += [(m.start(), m.end()) for m in DOSE_COUNT.finditer(clause)]
     doses = [
         Mention(m.start(), m.end(), "dose", m.group(0))
         for m in DOSE.finditer(clause)
-        if not any(s <= m.start() < e for s, e in capped)  # "max 3 g/day" is not a dose
+        if not any(s <= m.start() < e for s, e in capped)
     ]
+    counted: set[int] = set()  # where the names of counted doses start
+    for m in _COUNTED.finditer(clause):
+        if m.group("name").lower() in _NOT_COUNTED | _EXTENSION_WORDS:
+            continue
+        counted.add(m.start("name"))
+        if not any(d.start < m.end() and m.start() < d.end for d in doses):
+            doses.append(Mention(m.start(), m.end(), "dose", m.group(0)))
+        if not any(n.start <= m.start("name") < n.end for n in names):
+            names.append(Mention(m.start("name"), m.end("name"), "name", m.group("name")))
+    names = _merged(names, clause)
     # A word just before a dose is a drug name even when we have never heard of it.
     for dose in doses:
         if any(n.end <= dose.start and not clause[n.end : dose.start].strip(" :,") for n in names):
             continue
         if any(n.start <= dose.start < n.end for n in names):
             continue
-        before = _WORD_BEFORE.search(clause[: dose.start])
-        if before and before.group(1).lower() not in _NOT_A_NAME:
-            names.append(Mention(before.start(1), before.end(1), "name", before.group(1)))
-    names = [n for n in names if not any(d.start <= n.start < d.end for d in doses)]
+        unknown = _unknown_name_before(clause, dose.start)
+        if unknown is not None:
+            names = [n for n in names if not (unknown.start <= n.start < unknown.end)]
+            names.append(unknown)
+    names = [
+        n for n in names if n.start in counted or not any(d.start <= n.start < d.end for d in doses)
+    ]
     thens = [Mention(m.start(), m.end(), "then", m.group(0)) for m in THEN.finditer(clause)]
     return sorted(names + doses + thens, key=lambda m: (m.start, m.kind))
 
@@ -119,11 +186,13 @@ def _schedule_between(clause: str, start: int, end: int) -> bool:
     return find_frequency(text) is not None or bool(duration_days(text) or PRN.search(text))
 
 
-def segments(clause: str) -> list[Segment]:
+def segments(clause: str, carried: str = "") -> list[Segment]:
+    """The medicine steps of a clause. `carried`: the medicine an earlier clause named,
+    for doses written without one ("Then 14 mg for two weeks")."""
     mentions = _mentions(clause)
     found: list[Segment] = []
     current: Segment | None = None
-    last_name = ""
+    last_name = carried
     for index, mention in enumerate(mentions):
         if mention.kind == "then":
             if current is not None:
@@ -138,6 +207,8 @@ def segments(clause: str) -> list[Segment]:
                 current = None
             if current is None:
                 current = Segment(mention.start, mention.text)
+            elif current.name and _far_after_dose(clause, current, mention):
+                continue  # "1 tab bd (not with the alendronate)": the dose's, not a new name
             else:
                 current.name, current.name_inherited = mention.text, False
             last_name = mention.text
@@ -158,6 +229,15 @@ def segments(clause: str) -> list[Segment]:
             then = THEN.search(clause, seg.start, nxt.start + 1)
             seg.end = then.start() if then and then.start() < nxt.start else seg.end
     return [s for s in found if s.name]
+
+
+def _far_after_dose(clause: str, current: Segment, name: Mention) -> bool:
+    """ "500 mg amoxicillin" names the dose's drug; a name further on, after a comma or
+    in brackets, is about something else."""
+    if not current.doses:
+        return False
+    gap = clause[current.doses[-1].end : name.start]
+    return len(gap) > 12 or bool(re.search(r"[(,;:]", gap))
 
 
 def _has_own_dose(mentions: list[Mention], index: int) -> bool:

@@ -101,7 +101,7 @@ DAYS_FOR_TIMES_A_WEEK: dict[int, tuple[str, ...]] = {
 
 
 def _per_week(m: re.Match[str]) -> Frequency:
-    n = number(m.group(1))
+    n = number((m.group(1) or m.group(2)).split()[0])
     if n >= 7:
         return Frequency(times_per_day=1)
     if n <= 1:
@@ -117,12 +117,14 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     ),
     (re.compile(r"\bevery\s+hour\b", re.I), lambda m: Frequency(every_hours=1)),
     (
+        # A bare number before "daily" counts doses only with "x" or "times": "72 daily"
+        # in "HR 72 daily" is no frequency, and "2 daily" is more often two tablets.
         re.compile(
             rf"\b({NUM}|once|twice|thrice)\s*(?:x\s*|times?\s*)?(?:a|per|each|/)\s*day\b"
-            rf"|\b({NUM}|once|twice|thrice)\s*(?:x\s*|times\s*)?daily\b",
+            rf"|\b(once|twice|thrice|{NUM}\s*(?:x|times))\s*daily\b",
             re.I,
         ),
-        lambda m: Frequency(times_per_day=number(m.group(1) or m.group(2))),
+        lambda m: Frequency(times_per_day=number((m.group(1) or m.group(2)).split()[0])),
     ),
     (re.compile(r"\b(?:bid|b\.i\.d\.?|bd|morning and (?:evening|night))(?!\w)", re.I), _fixed(2)),
     (re.compile(r"\b(?:tid|t\.i\.d\.?|tds)(?!\w)", re.I), _fixed(3)),
@@ -136,7 +138,14 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
         _fixed(1, 2),
     ),
     (re.compile(rf"\bevery\s+({NUM})\s*(days?|weeks?|wks?|months?)\b", re.I), _every_n),
-    (re.compile(rf"\b({NUM})\s*(days?|times?|x)\s*(?:a|per|/)\s*week\b", re.I), _per_week),
+    (
+        re.compile(
+            rf"\b({NUM}|twice|thrice)\s*(?:days?|times?|x)?\s*(?:a|per|/|every|each)\s*(?:week|wk)\b"
+            rf"|\b(twice|thrice|{NUM}\s*(?:x|times))\s*weekly\b",
+            re.I,
+        ),
+        _per_week,
+    ),
     (
         re.compile(
             r"\b(?:once\s+)?weekly\b|\bonce (?:a|per|every) week\b|\bevery week\b|"
@@ -152,9 +161,9 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     (
         re.compile(
             r"\b(?:once daily|daily|qd|q\.d\.?|every day|each day|a day|per day|nightly|"
-            r"every night|each night|qhs|q\.h\.s\.?|hs|at bedtime|nocte|qam|q\.a\.m\.?|qpm|"
-            r"q\.p\.m\.?|every morning|each morning|every evening|each evening|mane|qday|"
-            r"q24h|od)(?!\w)",
+            r"every night|each night|at night|qhs|q\.h\.s\.?|hs|at bedtime|nocte|qam|"
+            r"q\.a\.m\.?|qpm|q\.p\.m\.?|every morning|each morning|every evening|each evening|"
+            r"mane|qday|q24h|od)(?!\w)",
             re.I,
         ),
         _fixed(1, counted=False),
@@ -171,6 +180,29 @@ def find_frequency(text: str) -> Frequency | None:
     return None
 
 
+def frequency_conflict(text: str) -> bool:
+    """Whether the text gives two different counted frequencies ("500 mg bid tid"): then
+    neither can be trusted. Times of day ("qhs", "every morning") only place doses."""
+    text = MAX_PHRASE.sub(" ", text)
+    seen: set[tuple[int, int]] = set()
+    taken: list[tuple[int, int]] = []
+    for pattern, build in FREQUENCIES:
+        for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            freq = build(m)
+            if freq.counted:
+                # q8h and tid are one frequency, written two ways.
+                per_day = freq.times_per_day or (
+                    24 // freq.every_hours
+                    if 24 % max(freq.every_hours, 1) == 0
+                    else -freq.every_hours
+                )
+                seen.add((per_day, freq.every_days))
+    return len(seen) > 1
+
+
 def frequency_words(text: str) -> str:
     """The words that gave the frequency, as written ("twice daily")."""
     for pattern, _ in FREQUENCIES:
@@ -185,8 +217,8 @@ def frequency_words(text: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 _UNIT_DAYS = {"d": 1, "day": 1, "w": 7, "wk": 7, "week": 7, "mo": 30, "month": 30, "y": 365}
-_UNIT_DAYS |= {"yr": 365, "year": 365, "h": 0, "hr": 0, "hour": 0}
-_DURATION_UNIT = r"(days?|d|wks?|weeks?|w|months?|mos?|years?|yrs?|hours?|hrs?)"
+_UNIT_DAYS |= {"yr": 365, "year": 365, "h": 0, "hr": 0, "hour": 0, "night": 1}
+_DURATION_UNIT = r"(days?|d|nights?|wks?|weeks?|w|months?|mos?|years?|yrs?|hours?|hrs?|h)"
 DURATIONS = [
     re.compile(rf"\bx\s*({NUM})\s*{_DURATION_UNIT}\b", re.I),
     re.compile(
@@ -195,12 +227,12 @@ DURATIONS = [
         re.I,
     ),
     re.compile(rf"\b({NUM})[- ]{_DURATION_UNIT}\s+course\b", re.I),
-    re.compile(r"(?<![\w/.])(\d{1,2})/(7|52|12)(?![\d/])"),
+    re.compile(r"(?:(?<=\bx)|(?<![\w/.]))(\d{1,2})/(7|52|12)(?![\d/])", re.I),
 ]
 _UK_DENOMINATOR_DAYS = {"7": 1, "52": 7, "12": 30}
 TIME_PHRASE = re.compile(
     rf"\b{NUM}(?:\s*(?:-|to)\s*\d+)?\s*{_DURATION_UNIT}\b|(?<![\w/.])\d{{1,2}}/(?:7|52|12)\b|"
-    r"\bnext (?:week|month|visit|appointment)\b|\btomorrow\b|\bthis week\b",
+    r"\bnext (?:week|month|visit|appointment)\b|\btom+or+ow\b|\bthis week\b|\bon day \d+\b",
     re.I,
 )
 
@@ -228,3 +260,24 @@ def duration_days(text: str) -> int:
 
 def has_time_phrase(text: str) -> bool:
     return bool(TIME_PHRASE.search(text))
+
+
+# "x 12 doses", "12 weekly doses", "3 patches for the trip": the number of doses itself.
+# "max 2 doses in 24 h" is a cap, not a count.
+DOSE_COUNT = re.compile(
+    rf"\bx\s*({NUM})\s*doses\b"
+    rf"|\b({NUM})\s+(?:weekly\s+|daily\s+|monthly\s+)?doses\b(?!\s*(?:in|per|a|/|each)\b)"
+    rf"|\b({NUM})\s+(?:patch(?:es)?|tablets?|tabs|capsules?|caps|injections?|applications?)"
+    r"\s+(?:in total|total|for the (?:trip|course|journey|holiday|flight))\b",
+    re.I,
+)
+
+
+def dose_count(text: str) -> int:
+    """The number of doses a course is written as, or 0."""
+    m = DOSE_COUNT.search(MAX_PHRASE.sub(" ", text))
+    if m is None or re.search(
+        r"\b(?:max(?:imum)?|up to|no more than)\s*$", text[: m.start()], re.I
+    ):
+        return 0
+    return number(next(g for g in m.groups() if g))

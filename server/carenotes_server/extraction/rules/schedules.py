@@ -18,7 +18,14 @@ from carenotes_server.extraction.rules.weekdays import strip_weekdays, weekdays
 
 PRN = re.compile(
     r"\b(?:prn|p\.r\.n\.?|as needed|as-needed|when needed|if needed|as required|"
-    r"when required|at (?:the )?(?:first sign|onset)|at [a-z]+ onset|after each|with each)\b",
+    r"when required|at (?:the )?(?:first sign|onset)|at [a-z]+ onset|after each|with each|"
+    # Insulin by a correction chart is dosed reading by reading, never on a fixed clock.
+    r"(?:per|by|on|according to)\s+(?:a\s+|the\s+)?(?:sliding|correction)\s+(?:scale|chart)|"
+    r"sliding scale|"
+    r"(?:when|whenever)\s+(?:you\s+(?:feel|have|get|notice)\s+|there\s+is\s+|the\s+|a\s+|any\s+)?"
+    r"(?:cravings?|urges?|pain|symptoms?|itch\w*|wheez\w*|breathless\w*|short of breath|"
+    r"nause\w*|anxious|anxiety|panic\w*|headache|migraine|cough\w*|flares?|heartburn|"
+    r"reflux|chest pain|angina))\b",
     re.I,
 )
 SINGLE_DOSE = re.compile(

@@ -1,50 +1,124 @@
 """Stop and hold instructions.
 
-A stop ends a medicine ("Stop ibuprofen"): a one-time task, and the medicine never
-becomes a plan item of the same note, whatever else the note says about it. A hold
-interrupts one for a while ("hold it 48 h before the extraction"): a one-time task, and
-the item it interrupts stays in force.
+A stop ends a medicine or an activity ("Stop ibuprofen", "Stop the apricot scrub"): a
+one-time task, and what it names never becomes a plan item of the same note, whatever
+else the note says about it. A hold interrupts a medicine for a while ("hold it 48 h
+before the extraction", "omit metformin the morning of surgery"): a one-time task with
+its date kept, and the item it interrupts stays in force. A conditional stop or hold
+("stop it if diarrhoea", "pause it if vomiting") is advice, not a step: it stops
+nothing.
 """
 
 from __future__ import annotations
 
 import re
 
-from carenotes_server.extraction.rules.medicines import canonical_drug, name_mentions
+from carenotes_server.extraction.rules.conditions import CONDITION
+from carenotes_server.extraction.rules.medicines import Mention, canonical_drug, name_mentions
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.text import tidy
 
-_STOP_VERB = re.compile(
-    r"\b(stop|discontinue|d/c|hold|cease|quit|come off|no longer take)\b"
-    r"(?!\s*(?:if|when|after|once))",
+_VERB = re.compile(
+    r"\b(?P<stop>stop|discontinue|d/c|cease|quit|come off|no longer take)\b"
+    r"|\b(?P<hold>hold|withhold|omit|skip|pause)\b",
     re.I,
 )
-_STOP_TAIL = re.compile(
-    r"\b(while|because|due|until|for|since|as|if|when|after|before|prior|and start|then|"
-    r"in view|given|pending)\b|[(\-\u2013;]",
+# What ends the list of things stopped: the reason, the time, the next instruction.
+_TAIL = re.compile(
+    r"\b(?:while|because|due|until|for|since|as|if|unless|when|once|after|before|prior|"
+    r"and start|and begin|then|in view|given|pending|on|from|at|today|tonight|now|"
+    r"immediately|completely|completly|except|the (?:morning|day|night|evening))\b"
+    r"|[(\-\u2013;:]",
+    re.I,
+)
+_FIRST_OBJECT = re.compile(r"^\s*(?:(?:taking|using|the|your|all|any|her|his|their)\s+)*$", re.I)
+_JOINER = re.compile(
+    r"^\s*(?:,|and|&|/|\+|or|, and)\s*(?:(?:the|your|her|his|their)\s+)?$"
+    r"|^\s*\d[\d.,]*\s*\w{1,6}\s*(?:,|and|&|/|\+)\s*$",
+    re.I,
+)
+_LEAD = re.compile(r"\W*(?:(?:please|and|then|also|but|so|now|today)\s+)*", re.I)
+_CONDITIONAL_PRONOUN = re.compile(r"\s*(?:it|them)\s+(?:if|unless|should)\b", re.I)
+_PRONOUN = re.compile(r"^\s*(?:it|them|both|this|these|that)\b", re.I)
+_NOUN_PHRASE = re.compile(
+    r"^\s*(?:(?:the|your|all|any|taking|using)\s+)*(?P<np>[A-Za-z][\w' -]{1,40}?)\s*$", re.I
+)
+_NOT_A_THING = re.compile(r"^(?:it|them|this|that|these|those|here|there|now|today)\b", re.I)
+_DO_NOT_TAKE_ON = re.compile(
+    r"^\W*(?:please\s+)?(?:do not|don't|dont)\s+(?:take|use|inject)\s+.+\b(?:on|the)\s+"
+    r"(?:morning|day|night|evening)\s+(?:of|before)\b",
     re.I,
 )
 
 
-def read_stop(clause: str, reading: Reading) -> bool:
-    m = _STOP_VERB.search(clause)
+def _objects(rest: str) -> list[Mention]:
+    """The medicines a stop names, in a row: "metformin and Januvia", "X, Y and Z"."""
+    tail = _TAIL.search(rest)
+    objects = rest[: tail.start()] if tail else rest
+    out: list[Mention] = []
+    for name in name_mentions(objects):
+        gap = objects[out[-1].end if out else 0 : name.start]
+        if not (_JOINER.match(gap) if out else _FIRST_OBJECT.match(gap)):
+            break
+        out.append(name)
+    return out
+
+
+def read_stop(clause: str, sentence: int, reading: Reading) -> bool:
+    if _DO_NOT_TAKE_ON.match(clause):
+        reading.checklist.append(tidy(clause))
+        return True
+    # The clause's own verb only: in "ramipril 5 mg od, ...: pause it if vomiting" the
+    # order is to continue ramipril.
+    lead = _LEAD.match(clause)
+    m = _VERB.match(clause, lead.end() if lead else 0)
     if not m:
         return False
     rest = clause[m.end() :]
-    tail_match = _STOP_TAIL.search(rest)
-    objects = rest[: tail_match.start()] if tail_match else rest
-    tail = rest[tail_match.start() :] if tail_match else ""
-    names = [n.text for n in name_mentions(objects)]
+    if CONDITION.match(rest.strip()) or re.match(
+        r"\s*(?:it|them)\s+(?:if|unless|should)\b", rest, re.I
+    ):
+        return True  # "stop it if diarrhoea": advice, it ends nothing
+    names = _objects(rest)
+    hold = m.group("hold") is not None
     if not names:
-        return False
-    word = m.group(1).lower()
-    if word == "hold":
+        return _read_unnamed(rest, sentence, reading, hold=hold)
+    tail = rest[names[-1].end :]
+    if hold:
         for name in names:
-            reading.checklist.append(tidy(f"Hold {name} {tail}"))
+            reading.checklist.append(tidy(f"Hold {name.text} {tail}"))
         return True
-    verb = "Discontinue" if word == "discontinue" else "Stop"
+    verb = "Discontinue" if m.group("stop").lower() == "discontinue" else "Stop"
     for name in names:
-        reading.stopped.add(canonical_drug(name))
-        reading.stops.extend(dict.fromkeys((name.lower(), canonical_drug(name))))
-        reading.checklist.append(tidy(f"{verb} {name} {tail}"))
+        _stop(name.text, reading)
+        reading.checklist.append(tidy(f"{verb} {name.text} {tail}"))
+    return True
+
+
+def _stop(name: str, reading: Reading) -> None:
+    reading.stopped.add(canonical_drug(name))
+    reading.stops.extend(dict.fromkeys((name.lower(), canonical_drug(name))))
+
+
+def _read_unnamed(rest: str, sentence: int, reading: Reading, *, hold: bool) -> bool:
+    pronoun = _PRONOUN.match(rest)
+    if pronoun:
+        if not hold:
+            return False  # "then stop it": the end of a course, said above
+        medicine = reading.medicine_for(sentence, next_sentence=True)
+        if not medicine:
+            reading.warn(rest, "it does not say which medicine to hold")
+            return True
+        reading.checklist.append(tidy(f"Hold {medicine} {rest[pronoun.end() :]}"))
+        return True
+    tail = _TAIL.search(rest)
+    phrase = _NOUN_PHRASE.match(rest[: tail.start()] if tail else rest)
+    if hold or phrase is None or _NOT_A_THING.match(phrase.group("np")):
+        return False
+    if tail is not None and tail.group(0) == ":":
+        return False  # "Quit date agreed: tomorrow" is a label, not a stop
+    # Something that is no medicine we know: "Stop the apricot scrub", "STOP St John's wort".
+    thing = phrase.group("np").strip()
+    _stop(thing, reading)
+    reading.checklist.append(tidy(f"Stop {rest.strip()}"))
     return True

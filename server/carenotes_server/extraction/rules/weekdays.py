@@ -28,10 +28,21 @@ WEEKDAYS_ONLY = re.compile(
     re.I,
 )
 _RANGE_JOINS = ("-", "\u2013", "to", "through", "thru")
+# "daily except Sundays", "every day but Sat and Sun": the other days of the week.
+EXCEPT = re.compile(r"\b(?:except|but not|apart from|other than)\b(?:\s+on)?\s*", re.I)
 
 
 def weekdays(text: str) -> tuple[str, ...]:
     """The days of the week a phrase names, in week order (RFC 5545 codes)."""
+    excepted = EXCEPT.search(text)
+    if excepted:
+        left_out = _named_days(text[excepted.end() :])
+        if left_out and not _named_days(text[: excepted.start()]):
+            return tuple(code for code in WEEK if code not in left_out)
+    return _named_days(text)
+
+
+def _named_days(text: str) -> tuple[str, ...]:
     days: set[str] = set()
     if WEEKENDS.search(text):
         days |= {"SA", "SU"}

@@ -1,0 +1,170 @@
+"""Follow-ups and tests (checklist items), and scheduled activities that are not
+medicines: exercises, measurements, diaries, rinses (plan items)."""
+
+from __future__ import annotations
+
+import re
+
+from carenotes_server.domain.steps import PlanStep, Schedule
+from carenotes_server.extraction.rules import conditions
+from carenotes_server.extraction.rules.courses import start_offset, strip_offsets
+from carenotes_server.extraction.rules.quantities import (
+    TIME_PHRASE,
+    duration_days,
+    find_frequency,
+    has_time_phrase,
+)
+from carenotes_server.extraction.rules.reading import Reading
+from carenotes_server.extraction.rules.schedules import PRN, schedule_for, strip_schedule_words
+from carenotes_server.extraction.rules.text import IMPERATIVE_START, expand, lower_first, tidy
+
+_FOLLOW_UP = re.compile(
+    r"\b(?:follow[\s-]?up|f/u|recheck|re-check|return|rtc|review|r/v|come back|revisit|"
+    r"see (?:him|her|them|you|me|patient|pt) (?:again|back)|back in|reassess\w*|repeat|"
+    r"re-?evaluat\w*)\b",
+    re.I,
+)
+# "Next ANC at 31/40", "Next visit in 3 months": the next appointment, whatever its name.
+_NEXT_VISIT = re.compile(r"^next\s+[A-Za-z&/]+(?:\s+[A-Za-z]+)?\s+(?:at|in|on)\s+\S", re.I)
+# "RTC for microsuction": a return with a purpose needs no date to be a task.
+_RETURN_FOR = re.compile(
+    r"^(?:rtc|return(?: to (?:the )?clinic)?|come back)\s+(?:for|to have)\s+\w", re.I
+)
+NARRATIVE = re.compile(
+    r"^(?:the\s+)?(?:patient|pt|he|she|they|his|her|their|i|we|history|hx|mother|father|"
+    r"wife|husband|parent|discussed|reports?|denies|states|notes|noted|seen|saw)\b",
+    re.I,
+)
+_TEST_WORDS = (
+    r"labs?|blood ?work|bloods|blood tests?|bmp|cmp|cbc|fbc|u&e|u\+e|ue|a1c|hba1c|tsh|t4|inr|"
+    r"pt/inr|lipids?|lipid panel|lfts?|ferritin|b12|vitamin d level|ck|psa|uric acid|urate|"
+    r"urinalysis|ua|urine \w+|culture|x-?ray|cxr|xr|ct|mri|ultrasound|us|echo\w*|tte|ecg|ekg|"
+    r"dexa|dxa|mammogram|colonoscopy|breath test|stress test|spirometry|pft|biopsy|"
+    r"screen(?:ing)?|panel|level|test|imaging|iop|swab|titer|pregnancy test|holter|"
+    r"sleep study|audiogram|eye exam|ogtt"
+)
+TEST = re.compile(rf"\b(?:{_TEST_WORDS})\b", re.I)
+_TEST_WHEN = re.compile(
+    r"\btoday\b|\bthis week\b|\bbefore\b|\bprior to\b|\bnext visit\b|\bbeforehand\b|"
+    r"^(?:get|check|draw|repeat|obtain|order|do|send|recheck|confirm|fasting|pre-?op)\b",
+    re.I,
+)
+STATUS = re.compile(
+    r"\b(?:given|placed|provided|reviewed|discussed|done|completed|signed|answered|confirmed|"
+    r"pending|normal|abnormal|unremarkable|negative|positive|stable|controlled|up to date|"
+    r"elevated|low|high|is|was|were|are|has|have|had|showed|shows|revealed)\b",
+    re.I,
+)
+_KEEP_DIARY = re.compile(r"\bkeep (?:a|an|your)\b.*\b(?:diary|log|journal)\b", re.I)
+_NOT_AN_ACTION = re.compile(
+    r"^(?:no|not|never|avoid|without|max(?:imum)?|up to|no more than|not more than)\b", re.I
+)
+_FILLER = frozenset(
+    [
+        "not",
+        "no",
+        "more",
+        "than",
+        "the",
+        "and",
+        "with",
+        "for",
+        "max",
+        "maximum",
+        "only",
+        "then",
+        "also",
+        "each",
+        "per",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "once",
+        "twice",
+        "times",
+    ]
+)
+
+
+def _conditional_follow_up(text: str) -> str | None:
+    """The follow-up a clause asks for whatever happens ("Review 3/12, sooner if PV
+    bleeding" -> "Review 3/12"); None when the follow-up itself is conditional."""
+    condition = conditions.first(text)
+    if condition is None:
+        return text
+    when = TIME_PHRASE.search(text)
+    if when is None or condition.start() < when.start():
+        return None
+    cut = max(text.rfind(sep, when.end(), condition.start()) for sep in (",", ";", " - "))
+    return text[:cut] if cut > 0 else None
+
+
+def read_follow_up(clause: str, reading: Reading) -> bool:
+    if _NEXT_VISIT.match(clause) or (_RETURN_FOR.match(clause) and not conditions.first(clause)):
+        reading.checklist.append(tidy(expand(clause)))
+        return True
+    if not _FOLLOW_UP.search(clause) or not has_time_phrase(clause):
+        return False
+    if PRN.search(clause) or find_frequency(clause):
+        return False
+    unconditional = _conditional_follow_up(clause)
+    if unconditional is None:
+        return False
+    text = expand(unconditional)
+    test_part = re.search(
+        rf"\s+(?:with|and)\s+((?:an?\s+|the\s+)?.*\b(?:{_TEST_WORDS})\b.*)$", text, re.I
+    )
+    if test_part and not TEST.search(text[: test_part.start()]):
+        reading.checklist.append(tidy(f"Get {test_part.group(1)}"))
+        text = text[: test_part.start()]
+    if NARRATIVE.search(text) or re.match(r"^(?:i|we)\b", text, re.I):
+        when = TIME_PHRASE.search(text)
+        text = f"Follow up in {when.group(0)}" if when else text
+    reading.checklist.append(tidy(text))
+    return True
+
+
+def _names_an_action(action: str) -> bool:
+    words = re.findall(r"[a-z]{3,}", action.lower())
+    return not _NOT_AN_ACTION.match(action) and any(w not in _FILLER for w in words)
+
+
+def read_routine(clause: str, reading: Reading) -> bool:
+    """A non-drug scheduled action: exercises, measurements, diaries, rinses. One with
+    a condition ("If vivid dreams, take the patch off at bedtime") is as needed."""
+    if NARRATIVE.search(clause):
+        return False
+    schedule = schedule_for(strip_offsets(clause), duration_days(clause), start_offset(clause) or 0)
+    if schedule is None and _KEEP_DIARY.search(clause):
+        schedule = Schedule(times_per_day=1)
+    if schedule is None:
+        return False
+    condition = conditions.first(clause)
+    if condition and (condition.start() == 0 or not IMPERATIVE_START.match(clause)):
+        if _names_an_action(clause):
+            reading.plan.append(PlanStep(tidy(expand(clause)), Schedule(as_needed=True)))
+            return True
+        return False
+    action = strip_schedule_words(strip_offsets(clause))
+    action = re.sub(r"\bprn\b|\bp\.r\.n\.?", "as needed", action, flags=re.I)
+    action = re.sub(r"^(?:continue|cont|start|begin|please)\b\s*", "", action.strip(), flags=re.I)
+    action = tidy(expand(action))
+    if not action or not _names_an_action(action):
+        return False
+    reading.plan.append(PlanStep(action, schedule))
+    return True
+
+
+def read_test(clause: str, reading: Reading) -> bool:
+    if not TEST.search(clause) or conditions.first(clause) or NARRATIVE.search(clause):
+        return False
+    if not (has_time_phrase(clause) or _TEST_WHEN.search(clause)) or STATUS.search(clause):
+        return False
+    text = expand(clause)
+    if not IMPERATIVE_START.search(text):
+        text = f"Get {lower_first(text)}"
+    reading.checklist.append(tidy(text))
+    return True
