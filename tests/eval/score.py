@@ -262,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print each note's misses")
     args = parser.parse_args(argv)
     if args.set == "corpus":
-        chosen = {"corpus": sets["corpus-tune"] + sets["corpus-heldout"]}
+        chosen = {
+            "corpus": [
+                n for name, notes in sets.items() if name.startswith("corpus") for n in notes
+            ]
+        }
     elif args.set:
         chosen = {args.set: sets[args.set]}
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus_notes import HELDOUT, TUNE
+from .corpus_realworld import REALWORLD
 
 Gold = dict[str, Any]
 
@@ -96,7 +97,11 @@ def load_shared(name: str) -> list[Gold] | None:
 
 def all_sets() -> dict[str, list[Gold]]:
     """Every set present on this machine, by name."""
-    sets: dict[str, list[Gold]] = {"corpus-tune": TUNE, "corpus-heldout": HELDOUT}
+    sets: dict[str, list[Gold]] = {
+        "corpus-tune": TUNE,
+        "corpus-heldout": HELDOUT,
+        "corpus-realworld": REALWORLD,
+    }
     for name in ("dev", "realworld"):
         notes = load_shared(name)
         if notes is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .corpus_notes import HELDOUT, NOTES, TUNE
+from .corpus_realworld import REALWORLD
 from .score import Score, score_notes, score_set
 from .sets import CATEGORIES, categories_of, load_shared
 
@@ -36,6 +37,15 @@ def test_whole_corpus_quality() -> None:
     _assert_quality(score_set(NOTES))
 
 
+def test_realworld_corpus_quality() -> None:
+    assert len(REALWORLD) >= 30
+    assert all(n["id"].startswith("w") for n in REALWORLD)
+    assert len({n["id"] for n in REALWORLD}) == len(REALWORLD)
+    score = score_set(REALWORLD)
+    assert (score.errors, score.safety) == (0, 0)
+    assert score.f1 >= MIN_REALWORLD_F1, f"F1 {score.f1:.3f}"
+
+
 def test_shared_dev_set_quality() -> None:
     notes = load_shared("dev")
     if notes is None:
@@ -54,9 +64,10 @@ def test_shared_realworld_set_quality() -> None:
 
 def test_every_category_has_notes_of_its_own() -> None:
     # A category the corpus never tags would hide a regression behind the shared sets.
-    tagged = {name for note in NOTES for name in categories_of(note)}
+    corpus = NOTES + REALWORLD
+    tagged = {name for note in corpus for name in categories_of(note)}
     assert tagged == set(CATEGORIES)
-    assert all(set(categories_of(note)) <= set(CATEGORIES) for note in NOTES)
+    assert all(set(categories_of(note)) <= set(CATEGORIES) for note in corpus)
 
 
 def test_a_failed_note_counts_as_an_error_with_every_item_missed() -> None:

@@ -20,7 +20,7 @@ from carenotes_server.extraction.rules.text import IMPERATIVE_START, expand, low
 
 _FOLLOW_UP = re.compile(
     r"\b(?:follow[\s-]?up|f/u|recheck|re-check|return|rtc|review|r/v|come back|revisit|"
-    r"see (?:him|her|them|you|me|patient|pt) (?:again|back)|back in|reassess\w*|repeat|"
+    r"see (?:him|her|them|you|me|patient|pt) (?:again|back)|back in|re-?assess\w*|repeat|"
     r"re-?evaluat\w*)\b",
     re.I,
 )
@@ -37,7 +37,7 @@ NARRATIVE = re.compile(
 )
 _TEST_WORDS = (
     r"labs?|blood ?work|bloods|blood tests?|bmp|cmp|cbc|fbc|u&e|u\+e|ue|a1c|hba1c|tsh|t4|inr|"
-    r"pt/inr|lipids?|lipid panel|lfts?|ferritin|b12|vitamin d level|ck|psa|uric acid|urate|"
+    r"pt/inr|lipids?|lipid panel|lfts?|tfts?|ferritin|b12|vitamin d level|ck|psa|uric acid|urate|"
     r"urinalysis|ua|urine \w+|culture|x-?ray|cxr|xr|ct|mri|ultrasound|us|echo\w*|tte|ecg|ekg|"
     r"dexa|dxa|mammogram|colonoscopy|breath test|stress test|spirometry|pft|biopsy|"
     r"screen(?:ing)?|panel|level|test|imaging|iop|swab|titer|pregnancy test|holter|"
@@ -158,9 +158,23 @@ def read_routine(clause: str, reading: Reading) -> bool:
     return True
 
 
+# A test written with a number after it is a result ("INR 2.4 today"), not an order.
+_RESULT = re.compile(
+    rf"\b(?:{_TEST_WORDS})\s*(?:is|was|of|=|:)?\s*[<>]?\s*\d+(?:\.\d+)?"
+    r"(?![\d/.]|\s*(?:-\s*\d+\s*)?(?:days?|d\b|weeks?|wks?|w\b|months?|mo\b|years?|yrs?|h\b|"
+    r"hrs?|hours?))",
+    re.I,
+)
+# "have a urate level checked": the patient's errand, not a status.
+_HAVE = re.compile(r"^(?:to\s+)?(?:have|get)\s+", re.I)
+
+
 def read_test(clause: str, reading: Reading) -> bool:
     if not TEST.search(clause) or conditions.first(clause) or NARRATIVE.search(clause):
         return False
+    if _RESULT.search(clause):
+        return False
+    clause = _HAVE.sub("", clause)
     if not (has_time_phrase(clause) or _TEST_WHEN.search(clause)) or STATUS.search(clause):
         return False
     text = expand(clause)

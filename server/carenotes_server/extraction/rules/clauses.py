@@ -22,6 +22,7 @@ from enum import Enum
 
 from carenotes_server.extraction.rules import vocabulary
 from carenotes_server.extraction.rules.quantities import duration_days, find_frequency
+from carenotes_server.extraction.rules.weekdays import weekdays
 from carenotes_server.extraction.sanitize import is_injection, split_sentences
 
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•·]+|\(?\d{1,2}[.)])\s+")
@@ -94,6 +95,8 @@ def _split_listed(sentence: str) -> list[tuple[str, bool]]:
 # bid x 4 days, then RTC for microsuction".
 _COMPOUND = re.compile(
     r"(?:,\s*|\s+)but\s+(?=(?:hold|withhold|omit|skip|stop|do not|don't|take|use|start)\b)"
+    r"|(?:[:;]|\s[-\u2013])\s*(?=(?:stop|hold|withhold|omit|skip|pause)\s+(?:for|it|them|until|\d)\b)"
+    r"|\s+and\s+to\s+(?=[a-z]+\b)"
     r"|(?:,\s*|\s+)(?:and\s+|then\s+)?(?=(?:start|begin)\s+\w+\s+\d)"
     r"|,?\s+then\s+(?=(?:rtc|return|review|r/v|follow|f/u|recheck|come back|see|book|call|"
     r"mail|post|send|bring)\b)",
@@ -106,9 +109,23 @@ _ACQUIRE_THEN_USE = re.compile(
 )
 
 
+# "Hydrotherapy on Tuesdays and Thursdays - book a block of 6 sessions": a schedule,
+# then a task about it. ("Compression stockings - buy a pair" is one task.)
+_DASH_TASK = re.compile(
+    r"\s[-\u2013]\s(?=(?:book|buy|call|arrange|bring|order|pick up|collect)\b)", re.I
+)
+
+
+def _dash_split(part: str) -> list[str]:
+    m = _DASH_TASK.search(part)
+    if m and (find_frequency(part[: m.start()]) or weekdays(part[: m.start()])):
+        return [part[: m.start()], part[m.end() :]]
+    return [part]
+
+
 def split_compound(text: str) -> list[str]:
     """A clause cut where it joins instructions of different kinds (see _COMPOUND)."""
-    parts = [p.strip(" ,;") for p in _COMPOUND.split(text)]
+    parts = [q.strip(" ,;") for p in _COMPOUND.split(text) for q in _dash_split(p)]
     out: list[str] = []
     for part in parts:
         m = _ACQUIRE_THEN_USE.match(part)

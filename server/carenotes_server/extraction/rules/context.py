@@ -55,9 +55,18 @@ OTHER_PRESCRIBER = re.compile(
     rf"|\b(?:via|per|from|under|by)\s+(?:the\s+|her\s+|his\s+)?(?:{_PRESCRIBERS})\w*\b",
     re.I,
 )
+# A dose given in clinic: "given today", "given L deltoid", "administered by RN".
 ADMINISTERED = re.compile(
-    r"\b(?:given|administered|injected|inserted|placed|applied)\s+(?:today|in clinic|by\b|"
-    r"stat\b|this morning|this afternoon|here)",
+    r"\b(?:given|administered|injected|inserted|placed|applied)\b[^.;:]{0,30}?"
+    r"\b(?:today|in clinic|by (?:the\s+)?(?:rn|nurse|midwife|hca|doctor|gp|me|us)\b|stat\b|"
+    r"this (?:morning|afternoon)|here|(?:l|r|left|right)\s+(?:deltoid|arm|thigh|buttock|glute\w*))",
+    re.I,
+)
+# What a medicine did or does: "omeprazole 20 mg od not controlling symptoms".
+_EFFECT = re.compile(
+    r"\b(?:not (?:controlling|helping|working|tolerated|effective)|no (?:benefit|effect|"
+    r"improvement|response)|ineffective|did not help|didn't help|helped|helps|caused|causing|"
+    r"works well|working well|well tolerated|with good effect)\b",
     re.I,
 )
 _STAFF = "|".join(re.escape(r) for r in vocabulary.entries("staff_roles"))
@@ -95,6 +104,8 @@ def is_history(text: str, first_medicine: int | None) -> bool:
     head = text if first_medicine is None else text[:first_medicine]
     if _PAST.search(head):
         return True
+    if first_medicine is not None and _EFFECT.search(text):
+        return True
     if first_medicine is not None and _TAKES.search(head):
         return True
     return bool(_SUBJECT.match(text)) and first_medicine is not None
@@ -103,6 +114,28 @@ def is_history(text: str, first_medicine: int | None) -> bool:
 def is_finding(text: str) -> bool:
     """A clause that opens with a measurement ("BP 128/82, HR 72 daily")."""
     return bool(_FINDING.match(text)) and not INSTRUCTION.match(text)
+
+
+# "I have asked him to drink plenty of water": the doctor reports what the patient is to do.
+_ASKED = re.compile(
+    r"^(?:i|we)\s+(?:have\s+)?(?:asked|advised|told|instructed|encouraged|recommended)\s+"
+    r"(?:him|her|them|the patient|pt|the family|his \w+|her \w+)\s+to\s+",
+    re.I,
+)
+
+
+def asked_to(text: str) -> str:
+    return _ASKED.sub("", text)
+
+
+def by_carer(text: str) -> bool:
+    """Whether the clause gives a task to the patient's carer ("Son to fit grab rails")."""
+    m = _ACTOR.match(text)
+    return (
+        m is not None
+        and bool(m.group("carer"))
+        and m.group("carer").lower() not in ("pt", "patient")
+    )
 
 
 def actor_task(text: str) -> str | None:

@@ -7,6 +7,7 @@ after 3 days", "one week from today", "starting 48 hours after chemo", "on day 8
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -64,6 +65,7 @@ _DAY_RANGE = re.compile(
 _DAY_ONE = re.compile(r"\b(?:on\s+)?(?:d|day\s*)1\b(?!\s*(?:-|\u2013|to)\s*\d)", re.I)
 
 
+@functools.lru_cache(maxsize=1024)
 def start_offset(text: str) -> int | None:
     """Days from today to the first dose when the text says; None when it does not."""
     for pattern, read in _OFFSETS:

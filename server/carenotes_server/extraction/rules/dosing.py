@@ -36,7 +36,7 @@ from carenotes_server.extraction.rules.quantities import (
 )
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.schedules import PRN, SINGLE_DOSE, schedule_for
-from carenotes_server.extraction.rules.weekdays import EXCEPT
+from carenotes_server.extraction.rules.weekdays import EXCEPT, OTHER_DAYS, weekdays, with_other_days
 
 CONTINUES = re.compile(
     r"^\W*(?:please\s+)?(?:continue|cont\b\.?|remain on|stay on|keep taking|keep using|"
@@ -70,6 +70,9 @@ def _has_schedule(text: str) -> bool:
 
 def _schedule_text(found: list[Segment], i: int, clause: str) -> str:
     text = found[i].text(clause)
+    if OTHER_DAYS.search(text):
+        taken = {d for j, seg in enumerate(found) if j != i for d in weekdays(seg.text(clause))}
+        return with_other_days(text, taken)
     following = found[i + 1] if i + 1 < len(found) else None
     nxt = following.text(clause) if following is not None else ""
     if nxt and _EXCEPT_AT_END.search(text.strip()):

@@ -42,10 +42,11 @@ from carenotes_server.extraction.rules.clauses import (
     trusted_clauses,
 )
 from carenotes_server.extraction.rules.dosing import read_medicines
-from carenotes_server.extraction.rules.medicines import canonical_drug, name_mentions
+from carenotes_server.extraction.rules.medicines import DOSE, canonical_drug, name_mentions
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.stops import read_stop
 from carenotes_server.extraction.rules.tasks import read_purchase, read_task, read_timed_once
+from carenotes_server.extraction.rules.text import expand, tidy
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ _WARNING = re.compile(
     r"max(?:imum)?|no more than|not more than)\b",
     re.I,
 )
+_CONTINUE = re.compile(r"\b(?:continue|continues|continuing|carry on with|keep taking)\b", re.I)
 _CONTINUE_THE_REST = re.compile(
     r"^\W*(?:please\s+)?(?:continue|cont\b\.?|keep taking|carry on with)\s+(?:with\s+)?"
     r"(?:the\s+)?(?:rest|others|all (?:the )?(?:other|usual|regular|current)?\s*"
@@ -94,7 +96,9 @@ def read_clause(clause: Clause, reading: Reading) -> None:
     if clause.header:
         _note_names(clause.text, clause.sentence, reading)
         return
-    text = context.actor_task(context.without_remarks(clause.text))
+    said = context.asked_to(context.without_remarks(clause.text))
+    carer = context.by_carer(said)
+    text = context.actor_task(said)
     if text is None:
         return  # an order to staff
     if clause.is_context and not context.INSTRUCTION.match(text):
@@ -107,9 +111,24 @@ def read_clause(clause: Clause, reading: Reading) -> None:
     if _CONTINUE_THE_REST.match(text):
         reading.plan.extend(_continued(p) for p in reading.history)
         return
+    if _CONTINUE.search(text) and names and not DOSE.search(text):
+        # "I suggest he continues bisoprolol, ramipril and atorvastatin unchanged": the
+        # medicines the note listed as taken, named again without a dose.
+        wanted = {canonical_drug(n.text) for n in names}
+        kept = [p for p in reading.history if _subject(p) & wanted]
+        if kept:
+            reading.plan.extend(_continued(p) for p in kept)
+            return
+    found = len(reading.plan) + len(reading.checklist)
     for part in split_compound(text):
         _read_part(part, clause.sentence, reading)
         _note_names(part, clause.sentence, reading)
+    if carer and len(reading.plan) + len(reading.checklist) == found:
+        reading.checklist.append(tidy(expand(text)))  # "Son to fit grab rails": a task
+
+
+def _subject(step: PlanStep) -> set[str]:
+    return {canonical_drug(n.text) for n in name_mentions(step.action)}
 
 
 def _continued(step: PlanStep) -> PlanStep:

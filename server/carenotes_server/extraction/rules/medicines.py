@@ -20,6 +20,7 @@ from carenotes_server.extraction.rules.quantities import (
     find_frequency,
 )
 from carenotes_server.extraction.rules.schedules import PRN
+from carenotes_server.extraction.rules.weekdays import weekdays
 
 _ALIASES = vocabulary.mapping("drug_aliases")
 _NOT_A_NAME = vocabulary.words("not_drug_names")
@@ -154,9 +155,18 @@ def _mentions(clause: str) -> list[Mention]:
         if any(n.start <= dose.start < n.end for n in names):
             continue
         unknown = _unknown_name_before(clause, dose.start)
-        if unknown is not None:
-            names = [n for n in names if not (unknown.start <= n.start < unknown.end)]
-            names.append(unknown)
+        if unknown is None:
+            continue
+        known = [
+            n for n in names if n.end < unknown.start and not clause[n.end : unknown.start].strip()
+        ]
+        if known and unknown.text[:1].isupper():
+            # "Gaviscon Advance 10 mL", "Pred Forte 1%": a brand and its variant, one name.
+            unknown = Mention(
+                known[0].start, unknown.end, "name", clause[known[0].start : unknown.end]
+            )
+        names = [n for n in names if not (unknown.start <= n.start < unknown.end)]
+        names.append(unknown)
     names = [
         n for n in names if n.start in counted or not any(d.start <= n.start < d.end for d in doses)
     ]
@@ -183,7 +193,9 @@ class Segment:
 
 def _schedule_between(clause: str, start: int, end: int) -> bool:
     text = clause[start:end]
-    return find_frequency(text) is not None or bool(duration_days(text) or PRN.search(text))
+    if find_frequency(text) is not None or weekdays(text, weekly=True):
+        return True
+    return bool(duration_days(text) or PRN.search(text))
 
 
 def segments(clause: str, carried: str = "") -> list[Segment]:
@@ -200,10 +212,14 @@ def segments(clause: str, carried: str = "") -> list[Segment]:
             carried = current.doses[-1].text if current is not None and current.doses else ""
             current = Segment(mention.end, last_name, True, after_then=True, inherited_dose=carried)
         elif mention.kind == "name":
+            own_dose = _has_own_dose(mentions, index)
             if current is not None and current.name and not current.name_inherited:
-                if not _has_own_dose(mentions, index):
+                if not own_dose:
                     continue  # "calcium 600 mg with vitamin D": one step, not two
                 found.append(current)
+                current = None
+            elif current is not None and current.doses and own_dose:
+                found.append(current)  # "..., then 300 mg daily, with colchicine 500 mcg"
                 current = None
             if current is None:
                 current = Segment(mention.start, mention.text)

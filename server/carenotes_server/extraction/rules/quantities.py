@@ -7,6 +7,7 @@ weeks", "10/7"). Numbers are read as written and never rounded into plausibility
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -171,6 +172,7 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
 ]
 
 
+@functools.lru_cache(maxsize=1024)
 def find_frequency(text: str) -> Frequency | None:
     text = MAX_PHRASE.sub(" ", text)
     for pattern, build in FREQUENCIES:
@@ -180,6 +182,7 @@ def find_frequency(text: str) -> Frequency | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def frequency_conflict(text: str) -> bool:
     """Whether the text gives two different counted frequencies ("500 mg bid tid"): then
     neither can be trusted. Times of day ("qhs", "every morning") only place doses."""
@@ -232,11 +235,13 @@ DURATIONS = [
 _UK_DENOMINATOR_DAYS = {"7": 1, "52": 7, "12": 30}
 TIME_PHRASE = re.compile(
     rf"\b{NUM}(?:\s*(?:-|to)\s*\d+)?\s*{_DURATION_UNIT}\b|(?<![\w/.])\d{{1,2}}/(?:7|52|12)\b|"
-    r"\bnext (?:week|month|visit|appointment)\b|\btom+or+ow\b|\bthis week\b|\bon day \d+\b",
+    r"\bnext (?:week|month|visit|appointment)\b|\btom+or+ow\b|\bthis week\b|\bon day \d+\b|"
+    r"\b(?:on|next|this|by)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b",
     re.I,
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def duration_days(text: str) -> int:
     """The course length the text gives, in days; 0 when it gives none."""
     for pattern in DURATIONS:
@@ -273,6 +278,7 @@ DOSE_COUNT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def dose_count(text: str) -> int:
     """The number of doses a course is written as, or 0."""
     m = DOSE_COUNT.search(MAX_PHRASE.sub(" ", text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import replace
@@ -65,6 +66,7 @@ def _occurrences(freq: Frequency, duration_days: int) -> int:
     return max(freq.times_per_day, 1) * dosing_days
 
 
+@functools.lru_cache(maxsize=1024)
 def schedule_for(
     text: str, duration_days: int, start: int, once_daily_if_unsaid: bool = False
 ) -> Schedule | None:
@@ -77,7 +79,7 @@ def schedule_for(
         return Schedule(times_per_day=0, every_days=1, as_needed=True, start_in_days=start)
     freq = find_frequency(text)
     anchors = _anchors(text)
-    days = weekdays(text)
+    days = weekdays(text, weekly=freq is not None and freq.every_days == 7)
     if days:
         # Named days: one dose on each unless the text says how many; "weekly on Fridays"
         # stays weekly (every 7 days), a list of days recurs every week.
@@ -116,6 +118,7 @@ def schedule_for(
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def strip_schedule_words(text: str) -> str:
     """The text without its frequency, duration, cap and day words: what is left names
     the action."""

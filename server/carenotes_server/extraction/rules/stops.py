@@ -38,12 +38,25 @@ _JOINER = re.compile(
     re.I,
 )
 _LEAD = re.compile(r"\W*(?:(?:please|and|then|also|but|so|now|today)\s+)*", re.I)
+_FOR_A_WHILE = re.compile(
+    r"\b(?:(?:and|then|,)\s*(?:re-?start|resume)\w*|for\s+(?:the\s+next\s+)?\d+\s*(?:hours?|hrs?|h|days?|"
+    r"nights?|weeks?)\b|\d+\s*(?:hours?|hrs?|h|days?)\s+(?:before|prior)|until\b)",
+    re.I,
+)
+# "skip Monday's dose", "omit tonight's dose": the medicine is the one just named.
+_DOSE_OF_A_DAY = re.compile(
+    r"^\s*(?:the\s+)?(?:\w+'s|morning|evening|night|bedtime|next|first|usual)\s+dose\b", re.I
+)
+# Nouns that name a service, not something to stop ("Stop smoking service").
+_SERVICE = re.compile(r"\b(?:service|clinic|team|programme|program|referral|advice|class)\b", re.I)
 _CONDITIONAL_PRONOUN = re.compile(r"\s*(?:it|them)\s+(?:if|unless|should)\b", re.I)
 _PRONOUN = re.compile(r"^\s*(?:it|them|both|this|these|that)\b", re.I)
 _NOUN_PHRASE = re.compile(
     r"^\s*(?:(?:the|your|all|any|taking|using)\s+)*(?P<np>[A-Za-z][\w' -]{1,40}?)\s*$", re.I
 )
 _NOT_A_THING = re.compile(r"^(?:it|them|this|that|these|those|here|there|now|today)\b", re.I)
+# "Last dose of apixaban on Thursday morning": when to break off, a one-time task.
+_LAST_DOSE = re.compile(r"^\W*(?:take\s+)?(?:the\s+|your\s+)?last dose of\b", re.I)
 _DO_NOT_TAKE_ON = re.compile(
     r"^\W*(?:please\s+)?(?:do not|don't|dont)\s+(?:take|use|inject)\s+.+\b(?:on|the)\s+"
     r"(?:morning|day|night|evening)\s+(?:of|before)\b",
@@ -65,7 +78,7 @@ def _objects(rest: str) -> list[Mention]:
 
 
 def read_stop(clause: str, sentence: int, reading: Reading) -> bool:
-    if _DO_NOT_TAKE_ON.match(clause):
+    if _DO_NOT_TAKE_ON.match(clause) or _LAST_DOSE.match(clause):
         reading.checklist.append(tidy(clause))
         return True
     # The clause's own verb only: in "ramipril 5 mg od, ...: pause it if vomiting" the
@@ -80,9 +93,10 @@ def read_stop(clause: str, sentence: int, reading: Reading) -> bool:
     ):
         return True  # "stop it if diarrhoea": advice, it ends nothing
     names = _objects(rest)
-    hold = m.group("hold") is not None
+    # A stop for a while is a hold: "stop for 48 hours after the scan, then restart".
+    hold = m.group("hold") is not None or bool(_FOR_A_WHILE.search(rest))
     if not names:
-        return _read_unnamed(rest, sentence, reading, hold=hold)
+        return _read_unnamed(rest, sentence, reading, hold=hold, verb=m.group(0))
     tail = rest[names[-1].end :]
     if hold:
         for name in names:
@@ -100,16 +114,23 @@ def _stop(name: str, reading: Reading) -> None:
     reading.stops.extend(dict.fromkeys((name.lower(), canonical_drug(name))))
 
 
-def _read_unnamed(rest: str, sentence: int, reading: Reading, *, hold: bool) -> bool:
-    pronoun = _PRONOUN.match(rest)
+def _read_unnamed(rest: str, sentence: int, reading: Reading, *, hold: bool, verb: str) -> bool:
+    pronoun = _PRONOUN.match(rest) or _DOSE_OF_A_DAY.match(rest)
+    if pronoun is None and hold and _FOR_A_WHILE.match(rest.strip()):
+        pronoun = re.match(r"\s*", rest)  # "Metformin 500 mg bd: stop for 48 hours ..."
     if pronoun:
-        if not hold:
+        if not hold and not _DOSE_OF_A_DAY.match(rest):
             return False  # "then stop it": the end of a course, said above
         medicine = reading.medicine_for(sentence, next_sentence=True)
         if not medicine:
             reading.warn(rest, "it does not say which medicine to hold")
             return True
-        reading.checklist.append(tidy(f"Hold {medicine} {rest[pronoun.end() :]}"))
+        if _DOSE_OF_A_DAY.match(rest):
+            # "skip Monday's dose only ..." -> "Skip Monday's dose of warfarin only ..."
+            said = f"{verb.capitalize()} {pronoun.group(0).strip()} of {medicine}"
+            reading.checklist.append(tidy(f"{said}{rest[pronoun.end() :]}"))
+        else:
+            reading.checklist.append(tidy(f"Hold {medicine} {rest[pronoun.end() :]}"))
         return True
     tail = _TAIL.search(rest)
     phrase = _NOUN_PHRASE.match(rest[: tail.start()] if tail else rest)
@@ -117,6 +138,10 @@ def _read_unnamed(rest: str, sentence: int, reading: Reading, *, hold: bool) -> 
         return False
     if tail is not None and tail.group(0) == ":":
         return False  # "Quit date agreed: tomorrow" is a label, not a stop
+    if _SERVICE.search(phrase.group("np")):
+        return False
+    if verb.lower() == "quit" and not re.search(r"ing\b", phrase.group("np")):
+        return False  # "quit date" is a noun; "quit smoking" is an order
     # Something that is no medicine we know: "Stop the apricot scrub", "STOP St John's wort".
     thing = phrase.group("np").strip()
     _stop(thing, reading)

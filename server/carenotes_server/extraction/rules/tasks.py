@@ -26,7 +26,7 @@ _TASK_VERB = re.compile(
     r"arrange|make an appointment|order|bring|replace|mark|outline|throw away|throw out|"
     r"discard|sign up|enroll|register|download|fill|obtain|get|complete|drop off|set up|"
     r"contact|email|send|see|visit|attend|self[- ]refer|refer yourself|mail|post(?!-)|"
-    r"wear|check|wash\b(?=.*\btoday\b)|take\b(?=.*\btoday\b))\b",
+    r"wear|check|remove|fit|install|wash\b(?=.*\btoday\b)|take\b(?=.*\btoday\b))\b",
     re.I,
 )
 _TASK_NOUN = re.compile(
@@ -61,8 +61,6 @@ def read_timed_once(clause: str, reading: Reading) -> bool:
     """Something done once at a stated hour or day around a procedure ("dose 1 at 6 pm
     the evening before"; "check your blood sugar before leaving home that morning")."""
     if find_frequency(clause) or conditions.first(clause) or not _ONE_DAY.search(clause):
-        return False
-    if not (_CLOCK.search(clause) or IMPERATIVE_START.match(clause)):
         return False
     reading.checklist.append(tidy(expand(clause)))
     return True

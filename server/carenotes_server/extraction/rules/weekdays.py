@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _DAY_NAMES = {
@@ -22,6 +23,19 @@ DAY_LIST = re.compile(
     rf"|(?:(?<=\bon )|(?<=\bevery )|(?<=\beach )){DAY})(?![\w/])",
     re.I,
 )
+# One day named once is a date ("on Friday", "next Tuesday", "Monday's dose"); it
+# recurs only when written so: "every Friday", "on Fridays", "Fridays", "weekly on Friday".
+_RECURRING_ONE_DAY = re.compile(
+    rf"\b(?:every|each)\s+{DAY}|(?<![\w/])(?:mon|tues?|wed(?:nes)?|thur?s?|fri|satur|sun)days\b",
+    re.I,
+)
+_DAY_WORD = re.compile(rf"(?<![\w/]){DAY}(?![\w/'])", re.I)
+# "3 mg on all other days": the days the clause's other doses leave.
+OTHER_DAYS = re.compile(
+    r"\b(?:on\s+)?(?:all\s+(?:the\s+)?other|the\s+other|other|the\s+remaining|remaining)\s+days\b"
+    r"|\b(?:the\s+)?rest\s+of\s+the\s+week\b",
+    re.I,
+)
 WEEKENDS = re.compile(r"\b(?:(?:on|at|over|every)\s+(?:the\s+)?weekends?|weekends)\b", re.I)
 WEEKDAYS_ONLY = re.compile(
     r"\b(?:(?:on|every)\s+weekdays?|weekdays(?:\s+only)?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?)\b",
@@ -32,8 +46,17 @@ _RANGE_JOINS = ("-", "\u2013", "to", "through", "thru")
 EXCEPT = re.compile(r"\b(?:except|but not|apart from|other than)\b(?:\s+on)?\s*", re.I)
 
 
-def weekdays(text: str) -> tuple[str, ...]:
-    """The days of the week a phrase names, in week order (RFC 5545 codes)."""
+@functools.lru_cache(maxsize=1024)
+def weekdays(text: str, *, weekly: bool = False) -> tuple[str, ...]:
+    """The days of the week a phrase names as a schedule, in week order (RFC 5545
+    codes). `weekly`: the phrase also says "weekly", so one day named once recurs."""
+    days = _schedule_days(text)
+    if len(days) == 1 and not weekly and not _RECURRING_ONE_DAY.search(text):
+        return ()
+    return days
+
+
+def _schedule_days(text: str) -> tuple[str, ...]:
     excepted = EXCEPT.search(text)
     if excepted:
         left_out = _named_days(text[excepted.end() :])
@@ -65,3 +88,19 @@ def strip_weekdays(text: str) -> str:
     text = WEEKENDS.sub(" ", WEEKDAYS_ONLY.sub(" ", text))
     text = re.sub(rf"\b(?:on|every|each)\s+(?={DAY})", " ", text, flags=re.I)
     return DAY_LIST.sub(" ", text)
+
+
+_FULL_NAMES = {
+    "MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
+    "SA": "Saturday", "SU": "Sunday",
+}  # fmt: skip
+
+
+def with_other_days(text: str, taken: set[str]) -> str:
+    """ "3 mg on all other days", with the days the rest of the clause takes known:
+    the same text naming the days left."""
+    m = OTHER_DAYS.search(text)
+    left = [code for code in WEEK if code not in taken]
+    if m is None or not taken or not left:
+        return text
+    return text[: m.start()] + " on " + "/".join(_FULL_NAMES[c] for c in left) + text[m.end() :]
