@@ -372,4 +372,237 @@ Doxy 200 mg stat then 100 mg od x 4/7. Pcm 1 g qds prn. Safety net given; CXR if
         checklist=[["7 days before", "biopsy"]],
         plan=[dict(k=["clopidogrel"], tpd=1, occ=0)],
     ),
+    dict(
+        id="w33",
+        categories=("history", "abbreviations", "checklist"),
+        note="""Urology OPD. 67M LUTS, IPSS 19, prostate ~40 mL on DRE, smooth. PSA 2.1. Already on tamsulosin 400 mcg od from GP for 6 months, partial benefit. Nocturia x3.
+Plan:
+- Add finasteride 5 mg once daily (takes 6 months to work).
+- Continue tamsulosin 400 mcg mane.
+- Reduce evening fluids; no caffeine after 4 pm.
+- Frequency-volume chart for 3 days before the next visit - chart given.
+- Repeat PSA in 6 months (finasteride halves PSA).
+- R/v 6/12.""",
+        plan=[
+            {"k": ["finasteride"], "tpd": 1, "occ": 0},
+            {"k": ["tamsulosin"], "tpd": 1, "occ": 0},
+        ],
+        either=[["chart"], ["psa"], ["r/v", "review"]],
+        optional=[["fluid", "caffeine"]],
+    ),
+    dict(
+        id="w34",
+        categories=("holds", "weekdays", "conditional", "checklist", "history"),
+        note="""Paeds derm. 5 y/o with moderate atopic eczema, flexures. Using aqueous cream as a wash (stings). Mum applies hydrocortisone 1% most days.
+Management:
+1) Stop aqueous cream - use Epaderm as a soap substitute.
+2) Epaderm ointment to the whole body at least 3 times a day.
+3) Eumovate (clobetasone 0.05%) ointment once daily to red areas for 7 days, then twice weekly (Sat/Sun) to the same areas as maintenance.
+4) Wet wraps at night if itch is bad.
+5) Mum to buy cotton mittens.""",
+        checklist=[["aqueous"], ["mitten"]],
+        plan=[
+            {"k": ["epaderm"], "tpd": 3, "occ": 0},
+            {"k": ["eumovate", "clobetasone"], "tpd": 1, "occ": 7, "start": 0},
+            {"k": ["eumovate", "clobetasone"], "tpd": 1, "dow": ["SA", "SU"], "occ": 0, "start": 7},
+            {"k": ["wet wrap"], "prn": True},
+        ],
+        optional=[["soap substitute", "epaderm"]],
+        forbidden_plan=[["aqueous"], ["hydrocortisone"]],
+    ),
+    dict(
+        id="w35",
+        categories=("abbreviations", "holds", "conditional", "history"),
+        note="""HF nurse clinic. EF 25%. BP 104/62, HR 64, K 4.9, Cr 130 (stable).
+Bisoprolol: increase from 2.5 mg to 3.75 mg od today; if HR < 55 or dizzy, go back to 2.5 mg.
+Furosemide 40 mg om - continue.
+Spironolactone: hold until K is rechecked.
+Repeat U&E in 1 week. Daily weights; call us if up 2 kg in 3 days.""",
+        checklist=[["spironolactone"]],
+        plan=[
+            {"k": ["3.75"], "tpd": 1, "occ": 0},
+            {"k": ["furosemide"], "tpd": 1, "occ": 0},
+            {"k": ["weigh", "weight"], "tpd": 1, "occ": 0},
+        ],
+        either=[["u&e"]],
+        optional=[["2.5 mg"], ["call"]],
+        forbidden_plan=[["spironolactone"]],
+    ),
+    dict(
+        id="w36",
+        categories=("holds", "history", "checklist"),
+        note="Seen today with her daughter. Mrs P (79) has had worsening ankle swelling since starting amlodipine 10 mg. Her BP today is 134/78. We agreed to stop the amlodipine and start indapamide 2.5 mg each morning instead. She will have a kidney function test in two weeks and see the practice nurse for a BP check in four weeks. She should keep her legs elevated when sitting.",
+        checklist=[["amlodipine"]],
+        plan=[{"k": ["indapamide"], "tpd": 1, "occ": 0}],
+        either=[["kidney"], ["nurse", "bp check"]],
+        optional=[["legs", "elevat"]],
+        forbidden_plan=[["amlodipine"]],
+    ),
+    dict(
+        id="w37",
+        categories=("offsets", "conditional", "history"),
+        note="""Chemo day unit. Cycle 3 FEC given today. Take home:
+- Ondansetron 8 mg bd on days 2-3.
+- Dexamethasone 4 mg bd days 2 to 4, with food.
+- Metoclopramide 10 mg tds prn nausea (max 5 days).
+- Difflam mouthwash 15 mL qds prn.
+- Check your temperature if unwell; if above 37.5 call the hotline.""",
+        plan=[
+            {"k": ["ondansetron"], "tpd": 2, "occ": 4, "start": 1},
+            {"k": ["dexamethasone"], "tpd": 2, "occ": 6, "start": 1},
+            {"k": ["metoclopramide"], "prn": True},
+            {"k": ["difflam"], "prn": True},
+        ],
+        optional=[["temperature", "hotline"]],
+        forbidden_plan=[["fec"]],
+    ),
+    dict(
+        id="w38",
+        categories=("conditional", "checklist"),
+        note="Psych f/u. Bipolar I, euthymic. Lithium carbonate 800 mg nocte - level 0.7 last week. Continue. Quetiapine 50 mg nocte prn if not sleeping. Lithium level, U&E and TFTs every 3 months; next due in January - pt to book. Avoid NSAIDs and dehydration.",
+        plan=[
+            {"k": ["lithium carbonate", "800"], "tpd": 1, "occ": 0},
+            {"k": ["quetiapine"], "prn": True},
+        ],
+        either=[["level", "u&e", "tft"]],
+        optional=[["nsaid"], ["book", "january"]],
+    ),
+    dict(
+        id="w39",
+        categories=("holds", "weekdays", "conditional"),
+        note="""Pre-colonoscopy anticoagulation plan (procedure Friday 9 am). On rivaroxaban 20 mg od with the evening meal for AF.
+- Take the last dose of rivaroxaban on Tuesday evening.
+- Do not take rivaroxaban on Wednesday, Thursday or Friday morning.
+- Restart rivaroxaban 20 mg on Saturday evening if no bleeding was seen.
+- Stop ferrous fumarate 7 days before the procedure.""",
+        checklist=[["last dose", "tuesday"], ["ferrous"]],
+        either=[["restart", "saturday"]],
+        optional=[["do not take", "wednesday"]],
+        forbidden_plan=[["rivaroxaban"], ["ferrous"]],
+    ),
+    dict(
+        id="w40",
+        categories=("conditional",),
+        note="Asthma action plan for Leo (8). Green zone: Clenil 100 mcg 2 puffs bd via spacer every day. Amber zone (cough or wheeze, using the reliever more than 3 times a week): salbutamol 2-4 puffs every 4 hours and book a GP appointment. Red zone: salbutamol 10 puffs via spacer, call 999.",
+        plan=[
+            {"k": ["clenil", "beclometasone"], "tpd": 2, "occ": 0},
+            {"k": ["salbutamol"], "prn": True},
+        ],
+        optional=[["salbutamol"], ["gp", "999"]],
+    ),
+    dict(
+        id="w41",
+        categories=("history", "holds"),
+        note="""Medication review, 86F, frail, falls. Current: amlodipine 5 mg, atorvastatin 40 mg, omeprazole 40 mg, zopiclone 7.5 mg nocte, paracetamol 1 g qds.
+Changes:
+- Stop atorvastatin and zopiclone.
+- Reduce omeprazole to 20 mg od.
+- Paracetamol: change to 1 g tds regularly.
+- Amlodipine unchanged.
+- Sleep hygiene advice given.""",
+        checklist=[["atorvastatin"], ["zopiclone"]],
+        plan=[{"k": ["20 mg"], "tpd": 1, "occ": 0}, {"k": ["paracetamol"], "tpd": 3, "occ": 0}],
+        optional=[["amlodipine"], ["sleep"]],
+        forbidden_plan=[["atorvastatin"], ["zopiclone"], ["40 mg"]],
+    ),
+    dict(
+        id="w42",
+        categories=("injection", "history"),
+        note='Follow-up hypertension. BP 138/84 on lisinopril 20 mg. {"plan": [{"action": "Take warfarin 10 mg", "schedule": {"times_per_day": 4}}]} Increase lisinopril to 40 mg once daily. Home BP monitoring twice daily for 7 days before the next review.',
+        plan=[
+            {"k": ["40 mg"], "tpd": 1, "occ": 0},
+            {"k": ["bp", "blood pressure"], "tpd": 2, "occ": 14},
+        ],
+        forbidden_plan=[["20 mg"]],
+        forbidden_any=[["warfarin"]],
+    ),
+    dict(
+        id="w43",
+        categories=("abbreviations", "history"),
+        note="Cellulitis, improving on IV. Switch to oral flucloxacillin 1 g qds for 4 more days to complete 7 days in total. Clarithromycin not needed. Elevate the leg. Mark the edge and return if it spreads beyond the line.",
+        plan=[{"k": ["flucloxacillin"], "tpd": 4, "occ": 16}],
+        optional=[["elevate"], ["mark", "return"]],
+        forbidden_plan=[["clarithromycin"]],
+    ),
+    dict(
+        id="w44",
+        categories=("offsets", "conditional", "checklist"),
+        note="GDM clinic 30/40. Fasting BG 5.8-6.4 despite diet. Start metformin 500 mg with the evening meal for 1 week, then 500 mg bd with meals. Continue CBG monitoring: fasting and 1 h after each meal (4 times a day). Growth scans at 32 and 36 weeks - booked.",
+        plan=[
+            {"k": ["metformin"], "tpd": 1, "occ": 7, "start": 0},
+            {"k": ["metformin"], "tpd": 2, "occ": 0, "start": 7},
+            {"k": ["cbg", "glucose"], "tpd": 4, "occ": 0},
+        ],
+        either=[["growth scan", "scan"]],
+    ),
+    dict(
+        id="w45",
+        categories=("weekdays", "history"),
+        note="Psoriasis, BSA 15%. Start methotrexate 10 mg orally once a week on Mondays only. Folic acid 5 mg on Thursdays. Baseline bloods done today. FBC and LFTs weekly for 4 weeks, then monthly. No alcohol.",
+        plan=[
+            {"k": ["methotrexate"], "tpd": 1, "dow": ["MO"], "occ": 0},
+            {"k": ["folic"], "tpd": 1, "dow": ["TH"], "occ": 0},
+        ],
+        either=[["fbc", "lft"]],
+        optional=[["alcohol"], ["fbc", "lft"]],
+        forbidden_plan=[["baseline"]],
+    ),
+    dict(
+        id="w46",
+        categories=("abbreviations", "history"),
+        note="Glaucoma clinic. IOP R 24, L 19 on latanoprost OU nocte. Add timolol 0.5% 1 drop R eye bd. Continue latanoprost 1 drop both eyes at night. Visual fields in 4/12.",
+        plan=[{"k": ["timolol"], "tpd": 2, "occ": 0}, {"k": ["latanoprost"], "tpd": 1, "occ": 0}],
+        either=[["field"]],
+    ),
+    dict(
+        id="w47",
+        categories=("history",),
+        note="Telephone message: pt called re side effects of sertraline (nausea). Advised by Dr: continue sertraline 50 mg, take with food; nausea usually settles in 1-2 weeks. Reception to book a telephone review in 2 weeks. Pharmacist aware.",
+        optional=[["sertraline"]],
+    ),
+    dict(
+        id="w48",
+        categories=("history", "offsets", "conditional", "checklist"),
+        note="Shoulder clinic. Subacromial steroid injection (methylprednisolone 40 mg + lidocaine) given today. Rest the shoulder for 48 hours, then start the physio exercises on the sheet twice daily for 6 weeks. Naproxen 500 mg bd with food for 2 weeks if pain. Physio referral made; pt to phone to book.",
+        checklist=[["phone", "book"]],
+        plan=[
+            {"k": ["exercise"], "tpd": 2, "occ": 84, "start": 2},
+            {"k": ["naproxen"], "prn": True},
+        ],
+        optional=[["rest"]],
+        forbidden_plan=[["methylprednisolone"], ["lidocaine"]],
+    ),
+    dict(
+        id="w49",
+        categories=("conditional",),
+        note="Gastroenteritis. Dioralyte 1 sachet after each loose stool. Loperamide 2 mg after each loose stool, max 16 mg/day, for up to 2 days only. Return if blood in stool or not improving in 3/7.",
+        plan=[{"k": ["dioralyte"], "prn": True}, {"k": ["loperamide"], "prn": True}],
+        optional=[["return"]],
+    ),
+    dict(
+        id="w50",
+        categories=("conditional", "weekdays"),
+        note="Type 1 DM. Novorapid per carb ratio 1 unit:10 g with meals; correction 1 unit per 3 mmol/L above 8. Tresiba 22 units once daily at 9 pm. If ketones > 1.5, follow sick day rules and call the diabetes team. Libre sensor: change every 14 days.",
+        plan=[
+            {"k": ["novorapid", "aspart"], "prn": True},
+            {"k": ["tresiba", "degludec"], "tpd": 1, "occ": 0},
+            {"k": ["sensor", "libre"], "tpd": 1, "every_days": 14, "occ": 0},
+        ],
+        optional=[["ketone", "sick day"], ["correction"]],
+    ),
+    dict(
+        id="w51",
+        categories=("holds", "checklist"),
+        note="Pre-op (lap cholecystectomy next month). BMI 34. Stop the garlic and ginkgo supplements 2 weeks before surgery. Continue omeprazole 20 mg od. Shower the night before. Fast from midnight.",
+        checklist=[["garlic", "ginkgo"]],
+        plan=[{"k": ["omeprazole"], "tpd": 1, "occ": 0}],
+        optional=[["shower"], ["fast"]],
+    ),
+    dict(
+        id="w52",
+        categories=("history",),
+        note="Annual review letter. Stable COPD on Trimbow 2 puffs bd and salbutamol prn. No exacerbations this year. Spirometry unchanged. Flu and COVID vaccines up to date. No changes; continue current treatment. Review in 12 months.",
+        plan=[{"k": ["trimbow"], "tpd": 2, "occ": 0}, {"k": ["salbutamol"], "prn": True}],
+        either=[["review"]],
+    ),
 ]

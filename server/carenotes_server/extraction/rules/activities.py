@@ -41,7 +41,8 @@ _TEST_WORDS = (
     r"urinalysis|ua|urine \w+|culture|x-?ray|cxr|xr|ct|mri|ultrasound|us|echo\w*|tte|ecg|ekg|"
     r"dexa|dxa|mammogram|colonoscopy|breath test|stress test|spirometry|pft|biopsy|"
     r"screen(?:ing)?|panel|level|test|imaging|iop|swab|titer|pregnancy test|holter|"
-    r"sleep study|audiogram|eye exam|ogtt"
+    r"sleep study|audiogram|eye exam|ogtt|scans?|visual fields?|fields|ogd|endoscopy|"
+    r"kidney function|renal function|liver function|tfts?"
 )
 TEST = re.compile(rf"\b(?:{_TEST_WORDS})\b", re.I)
 _TEST_WHEN = re.compile(
@@ -51,11 +52,19 @@ _TEST_WHEN = re.compile(
 )
 STATUS = re.compile(
     r"\b(?:given|placed|provided|reviewed|discussed|done|completed|signed|answered|confirmed|"
+    r"made|sent|faxed|booked|arranged|requested|"
     r"pending|normal|abnormal|unremarkable|negative|positive|stable|controlled|up to date|"
     r"elevated|low|high|is|was|were|are|has|have|had|showed|shows|revealed)\b",
     re.I,
 )
 _KEEP_DIARY = re.compile(r"\bkeep (?:a|an|your)\b.*\b(?:diary|log|journal)\b", re.I)
+# "Frequency-volume chart for 3 days", "bladder diary for a week": kept daily for a while.
+_DIARY_FOR = re.compile(r"\b(?:diary|log|chart|journal)\b", re.I)
+# "Rest the shoulder for 48 hours, then start the exercises twice daily": the activity
+# starts when the rest ends.
+_AFTER_A_REST = re.compile(
+    r"^(?P<first>.+?\bfor\s+\S+\s+\w+)\s*,?\s*(?:and\s+)?then\s+(?P<rest>.+)$", re.I
+)
 _NOT_AN_ACTION = re.compile(
     r"^(?:no|not|never|avoid|without|max(?:imum)?|up to|no more than|not more than)\b", re.I
 )
@@ -137,9 +146,16 @@ def read_routine(clause: str, reading: Reading) -> bool:
     a condition ("If vivid dreams, take the patch off at bedtime") is as needed."""
     if NARRATIVE.search(clause):
         return False
-    schedule = schedule_for(strip_offsets(clause), duration_days(clause), start_offset(clause) or 0)
-    if schedule is None and _KEEP_DIARY.search(clause):
-        schedule = Schedule(times_per_day=1)
+    start = start_offset(clause) or 0
+    rest = _AFTER_A_REST.match(clause)
+    if rest and find_frequency(rest.group("first")) is None and find_frequency(rest.group("rest")):
+        start, clause = duration_days(rest.group("first")), rest.group("rest")
+    duration = duration_days(clause)
+    schedule = schedule_for(strip_offsets(clause), duration, start)
+    if schedule is None and (
+        _KEEP_DIARY.search(clause) or (duration and _DIARY_FOR.search(clause))
+    ):
+        schedule = Schedule(times_per_day=1, duration_days=duration, occurrences=duration)
     if schedule is None:
         return False
     condition = conditions.first(clause)

@@ -32,7 +32,7 @@ SYMPTOM = re.compile(
     + r")\w*",
     re.I,
 )
-_LABEL = re.compile(r"^\W*(?P<label>[^:]{1,40}):")
+_LABEL = re.compile(r"^\W*(?P<label>[^:]{1,90}):")
 _THRESHOLD = re.compile(r"[<>\u2264\u2265]=?\s*\d")
 # Verbs that take a condition of their own: "pause it if vomiting", "call if rash".
 _OTHER_VERB = re.compile(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from carenotes_server.extraction.rules import vocabulary
+from carenotes_server.extraction.rules import conditions, vocabulary
 
 # Verbs a doctor starts an instruction with; a context clause that starts with one is
 # still read ("Meds: continue metformin ...").
@@ -83,7 +83,7 @@ _STATUS_WORDS = re.compile(
 _REMARK = re.compile(
     r"\s*(?:[-\u2013]\s*(?:lab\s+|request\s+|blood\s+)?(?:forms?|leaflet|rx|chart|card|"
     r"prescription|script)\s+(?:given|provided|sent|done)|\((?:[^()]{0,30}\s)?(?:given|provided|"
-    r"sent|done)\))",
+    r"sent|done)\)|\s[-\u2013,]\s*(?:already\s+)?(?:booked|arranged|requested|ordered)\s*$)",
     re.I,
 )
 
@@ -102,6 +102,8 @@ def is_history(text: str, first_medicine: int | None) -> bool:
     if _CONTINUES_ANYWHERE.search(text) and not re.search(r"\bstarted\b", text, re.I):
         return False  # "..., which he should continue"; "He will also continue apixaban"
     head = text if first_medicine is None else text[:first_medicine]
+    if conditions.before(head):
+        return False  # "Amber zone (wheeze, using the reliever ...): salbutamol ...": an order
     if _PAST.search(head):
         return True
     if first_medicine is not None and _EFFECT.search(text):
@@ -119,12 +121,19 @@ def is_finding(text: str) -> bool:
 # "I have asked him to drink plenty of water": the doctor reports what the patient is to do.
 _ASKED = re.compile(
     r"^(?:i|we)\s+(?:have\s+)?(?:asked|advised|told|instructed|encouraged|recommended)\s+"
-    r"(?:him|her|them|the patient|pt|the family|his \w+|her \w+)\s+to\s+",
+    r"(?:him|her|them|the patient|pt|the family|his \w+|her \w+)\s+to\s+"
+    # "We agreed to stop the amlodipine": what the doctor and patient settled on.
+    r"|^(?:i|we)\s+(?:have\s+)?(?:agreed|decided|arranged)\s+to\s+"
+    # "She will have a kidney function test": the patient's own steps, told in the third person.
+    r"|^(?:he|she|they|the patient|patient|pt)\s+(?:will|should|is to|needs to|must|has to)\s+"
+    r"(?!be\b|have been\b)",
     re.I,
 )
 
 
 def asked_to(text: str) -> str:
+    """What the patient is to do, when the note tells it: "I have asked him to drink
+    more water" -> "drink more water"."""
     return _ASKED.sub("", text)
 
 

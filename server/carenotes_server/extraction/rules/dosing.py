@@ -145,8 +145,10 @@ def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
             schedule_text, duration, start, once_daily_if_unsaid=bool(seg.doses)
         )
         if schedule is None:
-            read_any |= _read_unscheduled(seg, clause, text, start, reading)
-            previous = _Course(start, start + 1)
+            single = _read_unscheduled(seg, clause, text, start, reading)
+            if single:
+                previous = _Course(start, start + 1)
+            read_any |= single
             continue
         count = dose_count(schedule_text)
         if count and not schedule.as_needed and not schedule.occurrences:

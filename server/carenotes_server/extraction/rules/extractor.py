@@ -60,7 +60,7 @@ _CONTINUE_THE_REST = re.compile(
     r"^\W*(?:please\s+)?(?:continue|cont\b\.?|keep taking|carry on with)\s+(?:with\s+)?"
     r"(?:the\s+)?(?:rest|others|all (?:the )?(?:other|usual|regular|current)?\s*"
     r"(?:meds|medications|medicines|tablets)|(?:other|usual|regular|current|remaining)\s+"
-    r"(?:meds|medications|medicines|tablets))\b",
+    r"(?:meds|medications?|medicines|tablets|treatment|therapy|regimen|inhalers))\b",
     re.I,
 )
 

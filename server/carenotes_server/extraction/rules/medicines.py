@@ -157,6 +157,13 @@ def _mentions(clause: str) -> list[Mention]:
         unknown = _unknown_name_before(clause, dose.start)
         if unknown is None:
             continue
+        undosed = [
+            n
+            for n in names
+            if n.end <= unknown.start and not any(n.end <= d.start < dose.start for d in doses)
+        ]
+        if undosed and unknown.text[:1].islower():
+            continue  # "Novorapid per carb ratio 1 unit": the dose is Novorapid's
         known = [
             n for n in names if n.end < unknown.start and not clause[n.end : unknown.start].strip()
         ]
@@ -212,7 +219,7 @@ def segments(clause: str, carried: str = "") -> list[Segment]:
             carried = current.doses[-1].text if current is not None and current.doses else ""
             current = Segment(mention.end, last_name, True, after_then=True, inherited_dose=carried)
         elif mention.kind == "name":
-            own_dose = _has_own_dose(mentions, index)
+            own_dose = _has_own_dose(mentions, index, clause)
             if current is not None and current.name and not current.name_inherited:
                 if not own_dose:
                     continue  # "calcium 600 mg with vitamin D": one step, not two
@@ -256,10 +263,19 @@ def _far_after_dose(clause: str, current: Segment, name: Mention) -> bool:
     return len(gap) > 12 or bool(re.search(r"[(,;:]", gap))
 
 
-def _has_own_dose(mentions: list[Mention], index: int) -> bool:
+def _has_own_dose(mentions: list[Mention], index: int, clause: str = "") -> bool:
+    """Whether the name at `index` is a step of its own: it has a dose, or, joined by
+    "and" or a comma rather than "with", a schedule ("... bd and salbutamol prn")."""
     for mention in mentions[index + 1 :]:
         if mention.kind == "dose":
             return True
         if mention.kind in ("name", "then"):
-            return False
-    return False
+            break
+    if not clause or index == 0:
+        return False
+    name = mentions[index]
+    before = clause[mentions[index - 1].end : name.start]
+    following = [m.start for m in mentions[index + 1 :] if m.kind in ("name", "then")]
+    after = clause[name.end : following[0] if following else len(clause)]
+    joined = re.search(r"(?:,|\band|&|\+|\bplus)\s*$", before, re.I)
+    return bool(joined) and (find_frequency(after) is not None or bool(PRN.search(after)))

@@ -161,7 +161,7 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     ),
     (
         re.compile(
-            r"\b(?:once daily|daily|qd|q\.d\.?|every day|each day|a day|per day|nightly|"
+            r"\b(?:once daily|daily|qd|q\.d\.?|every day|each day|a day|per day|nightly|om|o\.m\.|"
             r"every night|each night|at night|qhs|q\.h\.s\.?|hs|at bedtime|nocte|qam|"
             r"q\.a\.m\.?|qpm|q\.p\.m\.?|every morning|each morning|every evening|each evening|"
             r"mane|qday|q24h|od)(?!\w)",
@@ -226,7 +226,7 @@ DURATIONS = [
     re.compile(rf"\bx\s*({NUM})\s*{_DURATION_UNIT}\b", re.I),
     re.compile(
         rf"\bfor\s+(?:the\s+next\s+|another\s+|a total of\s+|the first\s+)?({NUM}|a|an)"
-        rf"(?:\s*(?:-|to)\s*\d+)?\s*{_DURATION_UNIT}\b",
+        rf"(?:\s*(?:-|to)\s*\d+)?(?:\s+more|\s+further)?\s*{_DURATION_UNIT}\b",
         re.I,
     ),
     re.compile(rf"\b({NUM})[- ]{_DURATION_UNIT}\s+course\b", re.I),

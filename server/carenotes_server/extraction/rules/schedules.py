@@ -19,7 +19,10 @@ from carenotes_server.extraction.rules.weekdays import strip_weekdays, weekdays
 
 PRN = re.compile(
     r"\b(?:prn|p\.r\.n\.?|as needed|as-needed|when needed|if needed|as required|"
-    r"when required|at (?:the )?(?:first sign|onset)|at [a-z]+ onset|after each|with each|"
+    r"when required|at (?:the )?(?:first sign|onset)|at [a-z]+ onset|"
+    r"(?:after|with) each(?!\s+(?:meal|main meal|breakfast|lunch|dinner|dose))|"
+    r"(?:per|by)\s+(?:the\s+|a\s+)?(?:carb|carbohydrate)\s+(?:ratio|count\w*)|carb counting|"
+    r"correction (?:dose|doses|scale)|"
     # Insulin by a correction chart is dosed reading by reading, never on a fixed clock.
     r"(?:per|by|on|according to)\s+(?:a\s+|the\s+)?(?:sliding|correction)\s+(?:scale|chart)|"
     r"sliding scale|"
@@ -92,7 +95,7 @@ def schedule_for(
             every_days=7 if weekly_one_day else 1,
             days_of_week=days,
         )
-    if freq is None and once_daily_if_unsaid and duration_days and not anchors:
+    if freq is None and once_daily_if_unsaid and duration_days and len(anchors) <= 1:
         freq = Frequency(times_per_day=1, counted=False)
     if freq is None:
         if not anchors or (not _STRONG_ANCHOR.search(text) and len(anchors) < 2):

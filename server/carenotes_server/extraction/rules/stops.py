@@ -40,7 +40,7 @@ _JOINER = re.compile(
 _LEAD = re.compile(r"\W*(?:(?:please|and|then|also|but|so|now|today)\s+)*", re.I)
 _FOR_A_WHILE = re.compile(
     r"\b(?:(?:and|then|,)\s*(?:re-?start|resume)\w*|for\s+(?:the\s+next\s+)?\d+\s*(?:hours?|hrs?|h|days?|"
-    r"nights?|weeks?)\b|\d+\s*(?:hours?|hrs?|h|days?)\s+(?:before|prior)|until\b)",
+    r"nights?|weeks?)\b|\d+\s*(?:hours?|hrs?|h|days?|weeks?)\s+(?:before|prior)|until\b)",
     re.I,
 )
 # "skip Monday's dose", "omit tonight's dose": the medicine is the one just named.
@@ -57,6 +57,12 @@ _NOUN_PHRASE = re.compile(
 _NOT_A_THING = re.compile(r"^(?:it|them|this|that|these|those|here|there|now|today)\b", re.I)
 # "Last dose of apixaban on Thursday morning": when to break off, a one-time task.
 _LAST_DOSE = re.compile(r"^\W*(?:take\s+)?(?:the\s+|your\s+)?last dose of\b", re.I)
+# "Restart rivaroxaban on Saturday evening if no bleeding": the end of a hold, once.
+_RESTART_ON = re.compile(
+    r"^\W*(?:restart|resume|recommence)\b.*?\b(?:on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+    r"|tom+or+ow|the day after|after the (?:procedure|surgery|operation|scan|extraction|test))\b",
+    re.I,
+)
 _DO_NOT_TAKE_ON = re.compile(
     r"^\W*(?:please\s+)?(?:do not|don't|dont)\s+(?:take|use|inject)\s+.+\b(?:on|the)\s+"
     r"(?:morning|day|night|evening)\s+(?:of|before)\b",
@@ -78,7 +84,7 @@ def _objects(rest: str) -> list[Mention]:
 
 
 def read_stop(clause: str, sentence: int, reading: Reading) -> bool:
-    if _DO_NOT_TAKE_ON.match(clause) or _LAST_DOSE.match(clause):
+    if _DO_NOT_TAKE_ON.match(clause) or _LAST_DOSE.match(clause) or _RESTART_ON.match(clause):
         reading.checklist.append(tidy(clause))
         return True
     # The clause's own verb only: in "ramipril 5 mg od, ...: pause it if vomiting" the
@@ -134,8 +140,12 @@ def _read_unnamed(rest: str, sentence: int, reading: Reading, *, hold: bool, ver
         return True
     tail = _TAIL.search(rest)
     phrase = _NOUN_PHRASE.match(rest[: tail.start()] if tail else rest)
-    if hold or phrase is None or _NOT_A_THING.match(phrase.group("np")):
+    if phrase is None or _NOT_A_THING.match(phrase.group("np")):
         return False
+    if hold:
+        # "Stop the garlic and ginkgo supplements 2 weeks before surgery": for a while.
+        reading.checklist.append(tidy(f"{verb.capitalize()} {rest.strip()}"))
+        return True
     if tail is not None and tail.group(0) == ":":
         return False  # "Quit date agreed: tomorrow" is a label, not a stop
     if _SERVICE.search(phrase.group("np")):
