@@ -21,7 +21,7 @@ from carenotes_server.extraction.rules.text import IMPERATIVE_START, expand, low
 _FOLLOW_UP = re.compile(
     r"\b(?:follow[\s-]?up|f/u|recheck|re-check|return|rtc|review|r/v|come back|revisit|"
     r"see (?:him|her|them|you|me|patient|pt) (?:again|back)|back in|re-?assess\w*|repeat|"
-    r"re-?evaluat\w*)\b",
+    r"re-?evaluat\w*|re-?test)\b",
     re.I,
 )
 # "Next ANC at 31/40", "Next visit in 3 months": the next appointment, whatever its name.
@@ -138,7 +138,21 @@ def read_follow_up(clause: str, reading: Reading) -> bool:
 
 def _names_an_action(action: str) -> bool:
     words = re.findall(r"[a-z]{3,}", action.lower())
-    return not _NOT_AN_ACTION.match(action) and any(w not in _FILLER for w in words)
+    if _NOT_AN_ACTION.match(action) or re.match(r"^(?:it|them|this|that|these)\b", action, re.I):
+        return False  # "it in the L eye": what "it" is was said elsewhere
+    return any(w not in _FILLER for w in words)
+
+
+# "If BG < 4: take 5 jelly babies": something to take only when it happens.
+_TAKE_WHEN = re.compile(r"\b(?:take|use|give|eat|drink|chew|suck|inhale|apply)\s+\S", re.I)
+
+
+def read_conditional_use(clause: str, reading: Reading) -> bool:
+    condition = conditions.first(clause)
+    if condition is None or condition.start() > 0 or not _TAKE_WHEN.search(clause):
+        return False
+    reading.plan.append(PlanStep(tidy(expand(clause)), Schedule(as_needed=True)))
+    return True
 
 
 def read_routine(clause: str, reading: Reading) -> bool:

@@ -96,6 +96,7 @@ def _split_listed(sentence: str) -> list[tuple[str, bool]]:
 _COMPOUND = re.compile(
     r"(?:,\s*|\s+)but\s+(?=(?:hold|withhold|omit|skip|stop|do not|don't|take|use|start)\b)"
     r"|(?:[:;]|\s[-\u2013])\s*(?=(?:stop|hold|withhold|omit|skip|pause)\s+(?:for|it|them|until|\d)\b)"
+    r"|\s[-\u2013]\s*(?=now\s+stop\b|stop\s+(?:it\s+)?now\b)"
     r"|\s+and\s+to\s+(?=[a-z]+\b)"
     r"|\s+and\s+(?=(?:see|visit|attend)\s+(?:the|a|an|your|her|his|their|dr)\b)"
     r"|(?:,\s*|\s+)(?:and\s+|then\s+)?(?=(?:start|begin)\s+\w+\s+\d)"

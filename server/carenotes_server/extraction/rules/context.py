@@ -57,6 +57,8 @@ OTHER_PRESCRIBER = re.compile(
 )
 # A dose given in clinic: "given today", "given L deltoid", "administered by RN".
 ADMINISTERED = re.compile(
+    r"[-\u2013,(]\s*(?:given|administered)\s*\)?\s*$"
+    r"|\b(?:now|today)\s+in\s+(?:clinic|the department|ed)\b|"
     r"\b(?:given|administered|injected|inserted|placed|applied)\b[^.;:]{0,30}?"
     r"\b(?:today|in clinic|by (?:the\s+)?(?:rn|nurse|midwife|hca|doctor|gp|me|us)\b|stat\b|"
     r"this (?:morning|afternoon)|here|(?:l|r|left|right)\s+(?:deltoid|arm|thigh|buttock|glute\w*))",
@@ -137,14 +139,11 @@ def asked_to(text: str) -> str:
     return _ASKED.sub("", text)
 
 
-def by_carer(text: str) -> bool:
-    """Whether the clause gives a task to the patient's carer ("Son to fit grab rails")."""
+def by_patient(text: str) -> bool:
+    """Whether the clause gives a task to the patient or a carer by name ("Son to fit
+    grab rails", "DESMOND course - pt to enrol online")."""
     m = _ACTOR.match(text)
-    return (
-        m is not None
-        and bool(m.group("carer"))
-        and m.group("carer").lower() not in ("pt", "patient")
-    )
+    return m is not None and bool(m.group("carer"))
 
 
 def actor_task(text: str) -> str | None:

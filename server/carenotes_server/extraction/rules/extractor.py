@@ -34,7 +34,12 @@ from carenotes_server.domain.steps import (
     validate_steps,
 )
 from carenotes_server.extraction.rules import context
-from carenotes_server.extraction.rules.activities import read_follow_up, read_routine, read_test
+from carenotes_server.extraction.rules.activities import (
+    read_conditional_use,
+    read_follow_up,
+    read_routine,
+    read_test,
+)
 from carenotes_server.extraction.rules.clauses import (
     Clause,
     Section,
@@ -72,6 +77,8 @@ def _read_part(text: str, sentence: int, reading: Reading) -> None:
         return
     if read_follow_up(text, reading) or read_routine(text, reading) or read_test(text, reading):
         return
+    if read_conditional_use(text, reading):
+        return
     if not read_timed_once(text, reading):
         read_task(text, sentence, reading)
 
@@ -97,7 +104,7 @@ def read_clause(clause: Clause, reading: Reading) -> None:
         _note_names(clause.text, clause.sentence, reading)
         return
     said = context.asked_to(context.without_remarks(clause.text))
-    carer = context.by_carer(said)
+    by_patient = context.by_patient(said)
     text = context.actor_task(said)
     if text is None:
         return  # an order to staff
@@ -123,7 +130,7 @@ def read_clause(clause: Clause, reading: Reading) -> None:
     for part in split_compound(text):
         _read_part(part, clause.sentence, reading)
         _note_names(part, clause.sentence, reading)
-    if carer and len(reading.plan) + len(reading.checklist) == found:
+    if by_patient and len(reading.plan) + len(reading.checklist) == found:
         reading.checklist.append(tidy(expand(text)))  # "Son to fit grab rails": a task
 
 

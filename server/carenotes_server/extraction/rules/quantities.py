@@ -132,8 +132,8 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     (re.compile(r"\b(?:qid|q\.i\.d\.?|qds)(?!\w)", re.I), _fixed(4)),
     (
         re.compile(
-            r"\b(?:every other day|qod|q\.o\.d\.?|alternate days|every (?:2nd|second) day|"
-            r"on alternate days)(?!\w)",
+            r"\b(?:every other (?:day|night)|qod|q\.o\.d\.?|alternate (?:days|nights)|"
+            r"every (?:2nd|second) (?:day|night)|on alternate (?:days|nights))(?!\w)",
             re.I,
         ),
         _fixed(1, 2),
@@ -172,13 +172,23 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
 ]
 
 
+_ALTERNATE = re.compile(
+    r"\b(?:every other (?:day|night)|alternate (?:days|nights)|qod|every (?:2nd|second) day)\b",
+    re.I,
+)
+
+
 @functools.lru_cache(maxsize=1024)
 def find_frequency(text: str) -> Frequency | None:
     text = MAX_PHRASE.sub(" ", text)
     for pattern, build in FREQUENCIES:
         m = pattern.search(text)
         if m:
-            return build(m)
+            freq = build(m)
+            if freq.every_days == 1 and not freq.every_hours and _ALTERNATE.search(text):
+                # "once a day on alternate days": the count per day, on every other day.
+                return Frequency(freq.times_per_day or 1, every_days=2, counted=freq.counted)
+            return freq
     return None
 
 
@@ -203,6 +213,9 @@ def frequency_conflict(text: str) -> bool:
                     else -freq.every_hours
                 )
                 seen.add((per_day, freq.every_days))
+    if _ALTERNATE.search(text):
+        # "once a day on alternate days" is one frequency (find_frequency reads it so).
+        seen = {(per_day, 2 if every_days == 1 else every_days) for per_day, every_days in seen}
     return len(seen) > 1
 
 

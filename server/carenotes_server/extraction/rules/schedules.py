@@ -52,7 +52,28 @@ _STRONG_ANCHOR = re.compile(
 )
 
 
+# "at 10 pm", "at 21:00": a time of day as written; it places a daily dose.
+CLOCK = re.compile(
+    r"\bat\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)\b|\bat\s+([01]?\d|2[0-3]):([0-5]\d)\b", re.I
+)
+
+
+def _clock_times(text: str) -> set[str]:
+    times: set[str] = set()
+    for m in CLOCK.finditer(text):
+        if m.group(3):
+            hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "pm" else 0)
+            if hour < 24:
+                times.add(f"{hour:02d}:{m.group(2) or '00'}")
+        else:
+            times.add(f"{int(m.group(4)):02d}:{m.group(5)}")
+    return times
+
+
 def _anchors(text: str) -> tuple[str, ...]:
+    clock = _clock_times(text)
+    if clock:
+        return tuple(sorted(clock))
     times = {time for pattern, time in _ANCHORS if pattern.search(text)}
     return tuple(sorted(times))
 
@@ -98,7 +119,8 @@ def schedule_for(
     if freq is None and once_daily_if_unsaid and duration_days and len(anchors) <= 1:
         freq = Frequency(times_per_day=1, counted=False)
     if freq is None:
-        if not anchors or (not _STRONG_ANCHOR.search(text) and len(anchors) < 2):
+        strong = _STRONG_ANCHOR.search(text) or CLOCK.search(text)
+        if not anchors or (not strong and len(anchors) < 2):
             return None
         freq = Frequency(times_per_day=len(anchors), counted=False)
     if not freq.counted and len(anchors) > 1:

@@ -54,7 +54,13 @@ _PRONOUN = re.compile(r"^\s*(?:it|them|both|this|these|that)\b", re.I)
 _NOUN_PHRASE = re.compile(
     r"^\s*(?:(?:the|your|all|any|taking|using)\s+)*(?P<np>[A-Za-z][\w' -]{1,40}?)\s*$", re.I
 )
-_NOT_A_THING = re.compile(r"^(?:it|them|this|that|these|those|here|there|now|today)\b", re.I)
+_NOT_A_THING = re.compile(
+    r"^(?:it|them|this|that|these|those|here|there|now|today|increas\w*|decreas\w*|reduc\w*|"
+    r"titrat\w*|chang\w*|adjust\w*)\b",
+    re.I,
+)
+# "Continue folic acid until 12 weeks - now stop": the course ends today.
+_STOP_NOW = re.compile(r"^\s*(?:it\s+)?now\b|^\s*(?:it\s+)?(?:today|immediately)\s*$", re.I)
 # "Last dose of apixaban on Thursday morning": when to break off, a one-time task.
 _LAST_DOSE = re.compile(r"^\W*(?:take\s+)?(?:the\s+|your\s+)?last dose of\b", re.I)
 # "Restart rivaroxaban on Saturday evening if no bleeding": the end of a hold, once.
@@ -98,6 +104,8 @@ def read_stop(clause: str, sentence: int, reading: Reading) -> bool:
         r"\s*(?:it|them)\s+(?:if|unless|should)\b", rest, re.I
     ):
         return True  # "stop it if diarrhoea": advice, it ends nothing
+    if lead and re.search(r"\b(?:now|today)\b", lead.group(0), re.I) and not rest.strip():
+        rest = " now"  # "... until 12 weeks - now stop"
     names = _objects(rest)
     # A stop for a while is a hold: "stop for 48 hours after the scan, then restart".
     hold = m.group("hold") is not None or bool(_FOR_A_WHILE.search(rest))
@@ -124,6 +132,12 @@ def _read_unnamed(rest: str, sentence: int, reading: Reading, *, hold: bool, ver
     pronoun = _PRONOUN.match(rest) or _DOSE_OF_A_DAY.match(rest)
     if pronoun is None and hold and _FOR_A_WHILE.match(rest.strip()):
         pronoun = re.match(r"\s*", rest)  # "Metformin 500 mg bd: stop for 48 hours ..."
+    if not hold and (_STOP_NOW.match(rest) or (not rest.strip() and verb.lower() != "stop")):
+        medicine = reading.medicine_for(sentence)
+        if medicine:
+            _stop(medicine, reading)
+            reading.checklist.append(tidy(f"Stop {medicine} {rest.strip()}"))
+            return True
     if pronoun:
         if not hold and not _DOSE_OF_A_DAY.match(rest):
             return False  # "then stop it": the end of a course, said above
