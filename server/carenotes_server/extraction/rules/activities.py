@@ -144,12 +144,14 @@ def _names_an_action(action: str) -> bool:
 
 
 # "If BG < 4: take 5 jelly babies": something to take only when it happens.
-_TAKE_WHEN = re.compile(r"\b(?:take|use|give|eat|drink|chew|suck|inhale|apply)\s+\S", re.I)
+_TAKE_WHEN = re.compile(
+    r"\b(?:take|use|give|eat|drink|chew|suck|inhale|apply|double|treble|triple)\s+\S", re.I
+)
 
 
 def read_conditional_use(clause: str, reading: Reading) -> bool:
     condition = conditions.first(clause)
-    if condition is None or condition.start() > 0 or not _TAKE_WHEN.search(clause):
+    if condition is None or not _TAKE_WHEN.search(clause):
         return False
     reading.plan.append(PlanStep(tidy(expand(clause)), Schedule(as_needed=True)))
     return True

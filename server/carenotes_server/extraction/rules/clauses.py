@@ -33,6 +33,7 @@ _COMMAND_TO_PROGRAM = re.compile(
     r"give|prescribe|now)\b",
     re.I,
 )
+_SIG = re.compile(r"^\s*(?:sig|directions|dosage)\s*:\s*", re.I)
 _LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9/&+' -]{0,40}?)\s*:(?:\s+|$)(?P<rest>.*)$", re.S)
 _CONTEXT_LABELS = vocabulary.words("context_labels")
 _PLAN_LABELS = vocabulary.words("plan_labels")
@@ -170,6 +171,11 @@ def _pieces(note: str) -> list[_Piece]:
                 if after_injection:
                     break  # keep what was written before the injected words only
                 continue
+            if _SIG.match(text) and out:
+                # "Rx: Amoxicillin 875 mg tab / Sig: 1 tab PO bid x 10 days": one order.
+                last = out.pop()
+                text = f"{last.text} {_SIG.sub('', text)}"
+                line, number, listed = last.line, last.sentence, last.listed
             out.append(_Piece(text, line, number, listed))
     return out
 

@@ -63,6 +63,30 @@ def before(prefix: str) -> bool:
     )
 
 
+def governing(text_before: str) -> str | None:
+    """The condition a medicine is written under, when one stands before it and is
+    its own ("Start the antibiotic only if the fever comes back: doxycycline ..."); None
+    when the condition there belongs to another dose or verb ("X 10 mg daily (hold if
+    BP < 100) and Y 5 mg daily"). Returns the words of the condition."""
+    found = _conditions(text_before)
+    if not found:
+        label = _LABEL.match(text_before)
+        if label and (
+            SYMPTOM.search(label.group("label")) or _THRESHOLD.search(label.group("label"))
+        ):
+            return label.group(0)
+        return None
+    condition = found[-1]
+    if DOSE.search(text_before[condition.end() :]):
+        return None  # the condition had a medicine of its own
+    head = text_before[: condition.start()]
+    if _OTHER_VERB.search(head[_schedule_words_end(head) :]) and DOSE.search(head):
+        return None  # "... (hold if BP < 100)": the hold's condition
+    end = re.search(r"[,:;]", text_before[condition.end() :])
+    stop = condition.end() + end.end() if end else len(text_before)
+    return text_before[condition.start() : stop]
+
+
 def _schedule_words_end(text: str) -> int:
     ends = [m.end() for m in DOSE.finditer(text)]
     for pattern, _ in FREQUENCIES:

@@ -74,7 +74,7 @@ _EFFECT = re.compile(
 _STAFF = "|".join(re.escape(r) for r in vocabulary.entries("staff_roles"))
 _CARERS = "|".join(re.escape(r) for r in vocabulary.entries("caregivers"))
 _ACTOR = re.compile(
-    rf"^(?P<before>.*?)(?:^|\s[-\u2013]\s|,\s*|;\s*)(?:the\s+)?(?:(?P<staff>(?:\w+\s+)?(?:{_STAFF}))"
+    rf"^(?P<before>.*?)(?:^|\s[-\u2013]\s|,\s*|;\s*|:\s*)(?:the\s+)?(?:(?P<staff>(?:\w+\s+)?(?:{_STAFF}))"
     rf"|(?P<carer>{_CARERS}))\s+(?:to|will|should|must)\s+(?P<verb>[a-z]+)(?P<rest>.*)$",
     re.I,
 )

@@ -36,11 +36,17 @@ from carenotes_server.extraction.rules.quantities import (
 )
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.schedules import PRN, SINGLE_DOSE, schedule_for
+from carenotes_server.extraction.rules.text import tidy
 from carenotes_server.extraction.rules.weekdays import EXCEPT, OTHER_DAYS, weekdays, with_other_days
 
 CONTINUES = re.compile(
     r"^\W*(?:please\s+)?(?:continue|cont\b\.?|remain on|stay on|keep taking|keep using|"
     r"carry on(?: with)?|go on with)\b",
+    re.I,
+)
+_FOR_ALL_IF = re.compile(
+    r"[-\u2013,;]\s*(?:start|take|use|give)?\s*(?:both|all|them|these|each)\b[^.;]*?"
+    r"\b(?:only\s+)?(?:if|when|unless)\b.*$",
     re.I,
 )
 _THEN_START = re.compile(r"^\W*(?:then|after that|afterwards|thereafter)\b", re.I)
@@ -108,6 +114,41 @@ def _start(seg: Segment, text: str, previous: _Course | None) -> int:
     return offset or 0
 
 
+def _condition_for(
+    found: list[Segment], i: int, clause: str, before: str, for_all: re.Match[str] | None
+) -> str | None:
+    """The condition step `i` is taken under (its words, or "" when they are in the
+    step's own text), or None when it is not conditional. `before`: the condition of
+    the step before it."""
+    seg = found[i]
+    condition = conditions.governing(clause[: seg.start])
+    if condition is not None:
+        return condition
+    joined = i > 0 and re.search(r"(?:\band|\bor|,|\+|\bplus)\s*$", found[i - 1].text(clause))
+    if before and joined:
+        return before  # "If pain, take paracetamol 1 g and ibuprofen 400 mg"
+    if for_all is not None and seg.start < for_all.start():
+        return for_all.group(0)
+    if seg.doses and conditions.after(seg.text(clause)):
+        return ""
+    return None
+
+
+def _as_needed_step(
+    found: list[Segment], i: int, clause: str, condition: str, for_all: re.Match[str] | None
+) -> PlanStep:
+    seg = found[i]
+    first = not any(f.doses for f in found[:i])
+    if for_all is not None and condition == for_all.group(0):
+        body = clause[: min(seg.end, for_all.start())]
+        action = conditional_action(seg, body, "")
+        action = tidy(f"{action.rstrip(' -,;')} ({condition.strip(' -,;')})")
+    else:
+        action = conditional_action(seg, clause, clause[: seg.start] if first else condition)
+    start = start_offset(seg.text(clause)) or 0
+    return PlanStep(action, Schedule(as_needed=True, start_in_days=start))
+
+
 def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
     continuation = bool(_THEN_START.match(clause))
     carried = reading.medicine_for(sentence, next_sentence=continuation)
@@ -115,21 +156,23 @@ def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
     if not found:
         return False
     prefix = clause[: found[0].start]
-    conditional = conditions.before(prefix)
     continues = bool(CONTINUES.match(clause))
     short_prefix = ":" in prefix or len(prefix.split()) <= 6
     prefix_duration = duration_days(prefix) if short_prefix else 0
     previous = _Course(reading.course_start, reading.course_end) if continuation else None
     read_any = False
+    # "... - start both only if sputum changes colour": one condition for every step.
+    for_all = _FOR_ALL_IF.search(clause)
+    under_condition = ""  # the condition the step before was taken under
     for i, seg in enumerate(found):
         text = seg.text(clause)
         if ADMINISTERED.search(text) or (OTHER_PRESCRIBER.search(text) and not continues):
             continue  # given in clinic, or another prescriber's: not this note's to plan
-        if conditional or (seg.doses and conditions.after(text)):
+        condition = _condition_for(found, i, clause, under_condition, for_all)
+        under_condition = condition or ""
+        if condition is not None:
             if seg.doses:
-                start = start_offset(text) or 0
-                action = conditional_action(seg, clause, prefix if i == 0 else "")
-                reading.plan.append(PlanStep(action, Schedule(as_needed=True, start_in_days=start)))
+                reading.plan.append(_as_needed_step(found, i, clause, condition, for_all))
                 read_any = True
             continue
         schedule_text = _schedule_text(found, i, clause)

@@ -70,8 +70,12 @@ def medicine_action(segment: Segment, clause: str, as_needed: bool) -> str:
 
 def conditional_action(segment: Segment, clause: str, prefix: str) -> str:
     """A conditional medicine in the note's words, condition and course included: the
-    as-needed item carries no schedule, so its text must say it all."""
-    text = segment.text(clause).strip(" ,;")
+    as-needed item carries no schedule, so its text must say it all. `clause` may end
+    before the segment does."""
+    text = clause[segment.start : segment.end].strip(" ,;-\u2013")
+    text = re.sub(r"\s+(?:and|plus|or|then|with)$", "", text, flags=re.I)
+    if segment.name and segment.name.lower() not in text.lower():
+        text = f"{segment.name} {text}"  # "then 100 mg od" -> "doxycycline 100 mg od"
     if prefix.strip():
         return tidy(f"{prefix.strip()} {text}")
     if IMPERATIVE_START.search(text):

@@ -19,7 +19,7 @@ from carenotes_server.extraction.rules.quantities import (
     duration_days,
     find_frequency,
 )
-from carenotes_server.extraction.rules.schedules import PRN
+from carenotes_server.extraction.rules.schedules import PRN, has_time_of_day
 from carenotes_server.extraction.rules.weekdays import weekdays
 
 _ALIASES = vocabulary.mapping("drug_aliases")
@@ -52,6 +52,12 @@ _WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]*)\s*$")
 _COUNTED = re.compile(
     r"(?<![\w/.])\d+\s+(?P<name>[A-Za-z][A-Za-z-]{2,})\s+(?:tabs?|tablets?|caps?|capsules?|"
     r"sachets?|pieces?|lozenges?|puffs?|sprays?|drops?)\b",
+    re.I,
+)
+# Words after which a dose is the one given up: "instead of 100 mg", "up from 20 mg".
+_FORMER_DOSE = re.compile(
+    r"\b(?:instead of|rather than|in place of|(?:up|down|increased|reduced|decreased) from|"
+    r"from)\s+(?=\d)",
     re.I,
 )
 _NOT_COUNTED = frozenset({"more", "extra", "additional", "further", "small", "large", "separate"})
@@ -131,8 +137,9 @@ def _merged(names: list[Mention], clause: str) -> list[Mention]:
 def _mentions(clause: str) -> list[Mention]:
     names = list(name_mentions(clause))
     capped = [(m.start(), m.end()) for m in MAX_PHRASE.finditer(clause)]
-    # "max 3 g/day" and "3 patches for the trip" are no doses.
+    # "max 3 g/day", "3 patches for the trip" and "instead of 100 mg" are no doses.
     capped += [(m.start(), m.end()) for m in DOSE_COUNT.finditer(clause)]
+    capped += [(m.end(), m.end() + 1) for m in _FORMER_DOSE.finditer(clause)]
     doses = [
         Mention(m.start(), m.end(), "dose", m.group(0))
         for m in DOSE.finditer(clause)
@@ -200,8 +207,8 @@ class Segment:
 
 def _schedule_between(clause: str, start: int, end: int) -> bool:
     text = clause[start:end]
-    if find_frequency(text) is not None or weekdays(text, weekly=True):
-        return True
+    if find_frequency(text) is not None or weekdays(text, weekly=True) or has_time_of_day(text):
+        return True  # "10 mg on waking, 5 mg at 4 pm": a step for each time
     return bool(duration_days(text) or PRN.search(text))
 
 

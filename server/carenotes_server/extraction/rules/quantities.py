@@ -160,6 +160,14 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
         _fixed(1, 30),
     ),
     (
+        # "atorvastatin 80 mg on": omni nocte, only where it ends a dose.
+        re.compile(
+            r"(?:(?<=mg)|(?<=mcg)|(?<=\bg)|(?<=units)|(?<=ml))\s+on(?=\s*(?:[,;.)]|$|\band\b))",
+            re.I,
+        ),
+        _fixed(1, counted=False),
+    ),
+    (
         re.compile(
             r"\b(?:once daily|daily|qd|q\.d\.?|every day|each day|a day|per day|nightly|om|o\.m\.|"
             r"every night|each night|at night|qhs|q\.h\.s\.?|hs|at bedtime|nocte|qam|"

@@ -23,6 +23,7 @@ PRN = re.compile(
     r"(?:after|with) each(?!\s+(?:meal|main meal|breakfast|lunch|dinner|dose))|"
     r"(?:per|by)\s+(?:the\s+|a\s+)?(?:carb|carbohydrate)\s+(?:ratio|count\w*)|carb counting|"
     r"correction (?:dose|doses|scale)|"
+    r"during (?:the |your |a |heavy )?(?:period|periods|menstruation|heavy days|flares?|attacks?)|"
     # Insulin by a correction chart is dosed reading by reading, never on a fixed clock.
     r"(?:per|by|on|according to)\s+(?:a\s+|the\s+)?(?:sliding|correction)\s+(?:scale|chart)|"
     r"sliding scale|"
@@ -39,8 +40,14 @@ CONDITIONAL = re.compile(r"\b(?:if|unless|should (?:symptoms|there|it|you))\b(?!
 
 # Times of day, strongest words first; "in the morning" only counts next to a medicine.
 _ANCHORS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:morning|qam|q\.a\.m|breakfast|mane|a\.m\.)", re.I), "08:00"),
-    (re.compile(r"\b(?:noon|lunch|midday)\b", re.I), "12:00"),
+    (
+        re.compile(
+            r"\b(?:morning|qam|q\.a\.m|breakfast|mane|a\.m\.|on waking|on rising|when you wake)",
+            re.I,
+        ),
+        "08:00",
+    ),
+    (re.compile(r"\b(?:noon|lunch|lunchtime|midday)\b", re.I), "12:00"),
     (re.compile(r"\b(?:evening|qpm|q\.p\.m|dinner|supper)\b", re.I), "20:00"),
     (
         re.compile(r"\b(?:bedtime|qhs|q\.h\.s|hs|nightly|at night|every night|nocte)\b", re.I),
@@ -48,8 +55,15 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _STRONG_ANCHOR = re.compile(
-    r"\b(?:every|each) (?:morning|evening|night)\b|\bnightly\b|\bat bedtime\b|\bqhs\b|\bqam\b", re.I
+    r"\b(?:every|each) (?:morning|evening|night)\b|\bnightly\b|\bat bedtime\b|\bqhs\b|\bqam\b|"
+    r"\bon (?:waking|rising)\b|\bat (?:12 )?noon\b|\bat (?:midday|lunchtime)\b",
+    re.I,
 )
+
+
+def has_time_of_day(text: str) -> bool:
+    """Whether the text places a dose at a time of day ("at 4 pm", "in the evening")."""
+    return bool(CLOCK.search(text)) or any(pattern.search(text) for pattern, _ in _ANCHORS)
 
 
 # "at 10 pm", "at 21:00": a time of day as written; it places a daily dose.
