@@ -52,7 +52,7 @@ _TEST_WHEN = re.compile(
 )
 STATUS = re.compile(
     r"\b(?:given|placed|provided|reviewed|discussed|done|completed|signed|answered|confirmed|"
-    r"made|sent|faxed|booked|arranged|requested|"
+    r"made|sent|faxed|booked|arranged|requested|fitted|applied|attached|"
     r"pending|normal|abnormal|unremarkable|negative|positive|stable|controlled|up to date|"
     r"elevated|low|high|is|was|were|are|has|have|had|showed|shows|revealed)\b",
     re.I,

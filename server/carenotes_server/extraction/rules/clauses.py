@@ -126,9 +126,22 @@ def _dash_split(part: str) -> list[str]:
     return [part]
 
 
+_OPEN_CONDITION = re.compile(
+    r"^\W*(?:only\s+)?(?:if|unless|in case|should)\b(?!.*\b(?:take|use|give|start)\b)", re.I
+)
+
+
 def split_compound(text: str) -> list[str]:
     """A clause cut where it joins instructions of different kinds (see _COMPOUND)."""
     parts = [q.strip(" ,;") for p in _COMPOUND.split(text) for q in _dash_split(p)]
+    # "Only if the rash spreads, start cefalexin ...": a condition stays with its order.
+    merged: list[str] = []
+    for part in parts:
+        if merged and _OPEN_CONDITION.match(merged[-1]):
+            merged[-1] = f"{merged[-1]}, {part}"
+        else:
+            merged.append(part)
+    parts = merged
     out: list[str] = []
     for part in parts:
         m = _ACQUIRE_THEN_USE.match(part)

@@ -35,7 +35,12 @@ from carenotes_server.extraction.rules.quantities import (
     number,
 )
 from carenotes_server.extraction.rules.reading import Reading
-from carenotes_server.extraction.rules.schedules import PRN, SINGLE_DOSE, schedule_for
+from carenotes_server.extraction.rules.schedules import (
+    PRN,
+    SINGLE_DOSE,
+    has_time_of_day,
+    schedule_for,
+)
 from carenotes_server.extraction.rules.text import tidy
 from carenotes_server.extraction.rules.weekdays import EXCEPT, OTHER_DAYS, weekdays, with_other_days
 
@@ -71,7 +76,9 @@ class _Course:
 
 
 def _has_schedule(text: str) -> bool:
-    return bool(find_frequency(text) or duration_days(text) or PRN.search(text))
+    return bool(
+        find_frequency(text) or duration_days(text) or PRN.search(text) or has_time_of_day(text)
+    )
 
 
 def _schedule_text(found: list[Segment], i: int, clause: str) -> str:

@@ -27,7 +27,7 @@ _VERB = re.compile(
 _TAIL = re.compile(
     r"\b(?:while|because|due|until|for|since|as|if|unless|when|once|after|before|prior|"
     r"and start|and begin|then|in view|given|pending|on|from|at|today|tonight|now|"
-    r"immediately|completely|completly|except|the (?:morning|day|night|evening))\b"
+    r"immediately|completely|completly|except|the (?:morning|day|night|evening) (?:of|before))\b"
     r"|[(\-\u2013;:]",
     re.I,
 )
