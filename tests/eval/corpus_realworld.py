@@ -1049,4 +1049,199 @@ Nothing new to start. Gradually increase activity. Repeat CXR in 6 weeks to conf
         ],
         optional=[["5 mg"], ["card"]],
     ),
+    dict(
+        id="w83",
+        categories=("history", "holds", "checklist", "abbreviations"),
+        note="""S: 66F here for COPD f/u. Using Ventolin Evohaler 4-6 times/day, worse in the cold. Has been on Seretide 250 Evohaler 2 puffs bid for 3 yrs. PMH: OP, AF (on edoxaban via cardiology). Allergies: erythromycin (GI upset). SHx: ex-smoker 40 pk-yr.
+O: Sats 93% RA, wheeze bilat, RR 20. PEFR 210.
+A: COPD, poorly controlled on LABA/ICS.
+P:
+1. Switch Seretide to Trimbow 87/5/9 2 puffs bid; rinse mouth after. Stop Seretide.
+2. Ventolin Evohaler 2 puffs prn via spacer.
+3. Pick up a spacer from the pharmacy and use it with both inhalers.
+4. Pulmonary rehab referral - pt to call to book.
+5. Spirometry in 3/12.""",
+        checklist=[["seretide"], ["spacer", "pick up"], ["rehab", "call", "book"]],
+        plan=[
+            {"k": ["trimbow"], "tpd": 2, "occ": 0},
+            {"k": ["ventolin", "salbutamol"], "prn": True},
+        ],
+        either=[["spirometry"]],
+        optional=[["rinse"]],
+        forbidden_plan=[["seretide"], ["edoxaban"], ["erythromycin"]],
+    ),
+    dict(
+        id="w84",
+        categories=("history", "holds", "conditional", "weekdays"),
+        note="""Cardiology - post-MI review
+S: 59M, anterior STEMI 5/52 ago, PCI to LAD. Chest pain free. Mild ankle swelling since amlodipine was added by GP. Meds: aspirin 75 mg od, ticagrelor 90 mg bd, atorvastatin 80 mg on, bisoprolol 2.5 mg od, ramipril 2.5 mg od, amlodipine 5 mg od.
+O: BP 128/76, HR 58. Echo: EF 45%.
+P:
+- Stop amlodipine.
+- Ramipril: increase to 5 mg od; U&E in 1/52.
+- Continue aspirin 75 mg od, ticagrelor 90 mg bd, atorvastatin 80 mg on and bisoprolol 2.5 mg od.
+- If chest pain: GTN spray 1-2 puffs SL, repeat after 5 min, call 999 if still present after the second dose.
+- Cardiac rehab classes weekly on Tuesdays for 8 weeks.
+- Review 3/12.""",
+        checklist=[["amlodipine"]],
+        plan=[
+            {"k": ["ramipril"], "tpd": 1, "occ": 0},
+            {"k": ["aspirin"], "tpd": 1, "occ": 0},
+            {"k": ["ticagrelor"], "tpd": 2, "occ": 0},
+            {"k": ["atorvastatin"], "tpd": 1, "occ": 0},
+            {"k": ["bisoprolol"], "tpd": 1, "occ": 0},
+            {"k": ["gtn"], "prn": True},
+            {"k": ["rehab"], "tpd": 1, "dow": ["TU"], "occ": 8},
+        ],
+        either=[["u&e"], ["review"]],
+        forbidden_plan=[["amlodipine"]],
+    ),
+    dict(
+        id="w85",
+        categories=("conditional", "checklist", "history"),
+        note="""Paeds. 9 y/o, pyrexia 38.6, sore throat, tonsillar exudate, no cough. FeverPAIN 4. Wt 30 kg. Penicillin allergy (anaphylaxis).
+- Clarithromycin 250 mg/5 mL oral suspension, 5 mL twice a day for five days.
+- Paracetamol 250 mg/5 mL, 10 mL every 6 hours if needed for pain or fever, max four doses in 24 hrs.
+- Ibuprofen 100 mg/5 mL, 10 mL three times a day with food only if still febrile after the paracetamol.
+- Off school until 48 h on antibiotics.
+- Dad to buy sugar-free ice lollies.""",
+        checklist=[["lollies", "ice"]],
+        plan=[
+            {"k": ["clarithromycin"], "tpd": 2, "occ": 10},
+            {"k": ["paracetamol"], "prn": True},
+            {"k": ["ibuprofen"], "prn": True},
+        ],
+        optional=[["school"]],
+        forbidden_plan=[["penicillin"]],
+    ),
+    dict(
+        id="w86",
+        categories=("offsets", "conditional"),
+        note="""Endo. 38F, Graves', fT4 38. Not keen on RAI. Pregnancy not planned (Mirena).
+Plan:
+1. Carbimazole 20 mg od x 4/52, then 10 mg od.
+2. Propranolol 40 mg tds prn palpitations/tremor.
+3. FBC and LFTs if sore throat or fever - stop carbimazole and get an urgent blood count.
+4. TFTs every 4-6 weeks - forms given.
+5. Thyroid eye clinic referral done.""",
+        plan=[
+            {"k": ["20 mg"], "tpd": 1, "occ": 28, "start": 0},
+            {"k": ["10 mg"], "tpd": 1, "occ": 0, "start": 28},
+            {"k": ["propranolol"], "prn": True},
+        ],
+        either=[["tft"]],
+        optional=[["fbc", "blood count", "sore throat"], ["eye clinic", "referral"]],
+        forbidden_plan=[["mirena"]],
+    ),
+    dict(
+        id="w87",
+        categories=("weekdays", "offsets", "holds"),
+        note="""Derm. Scalp psoriasis + nail pitting. Tried coal tar shampoo x 3 mo.
+Rx: Dovobet gel to scalp plaques od x 4 weeks, then twice a week (Sat + Wed) to maintain. Capasal shampoo Mon/Wed/Fri, leave on 5 min. Stop the coal tar. Review 12/52.""",
+        checklist=[["coal tar"]],
+        plan=[
+            {"k": ["dovobet"], "tpd": 1, "occ": 28, "start": 0},
+            {"k": ["dovobet"], "tpd": 1, "dow": ["WE", "SA"], "occ": 0, "start": 28},
+            {"k": ["capasal"], "tpd": 1, "dow": ["MO", "WE", "FR"], "occ": 0},
+        ],
+        either=[["review"]],
+        forbidden_plan=[["coal tar"]],
+    ),
+    dict(
+        id="w88",
+        categories=("abbreviations", "offsets", "checklist"),
+        note="""Ophth - acute angle closure R, post laser. IOP OD 16 today (42 at presentation).
+Drops:
+- Pilocarpine 2% 1 gtt OD qid until review.
+- Iopidine 1% 1 gtt OD tid x 3 days.
+- Pred Forte 1 gtt OD qid x 1/52, then bid x 1/52.
+Acetazolamide stopped today. L eye laser next Thursday - pt to attend.""",
+        checklist=[["laser", "thursday"]],
+        plan=[
+            {"k": ["pilocarpine"], "tpd": 4, "occ": 0},
+            {"k": ["iopidine", "apraclonidine"], "tpd": 3, "occ": 9},
+            {"k": ["pred forte", "prednisolone"], "tpd": 4, "occ": 28, "start": 0},
+            {"k": ["pred forte", "prednisolone"], "tpd": 2, "occ": 14, "start": 7},
+        ],
+        forbidden_plan=[["acetazolamide"]],
+    ),
+    dict(
+        id="w89",
+        categories=("abbreviations", "history", "conditional"),
+        note="""ENT. Recurrent epistaxis R Little's area, cauterised today (silver nitrate). On clopidogrel (stroke 2020).
+- Naseptin cream to R nostril qid x 10 days.
+- Saline spray 2 sprays each nostril bd x 2/52.
+- Avoid nose blowing and hot drinks x 1 wk.
+- If bleeding: pinch the soft part of the nose for 10 minutes, lean forward; ED if > 20 min.""",
+        plan=[{"k": ["naseptin"], "tpd": 4, "occ": 40}, {"k": ["saline"], "tpd": 2, "occ": 28}],
+        optional=[["pinch", "bleeding"], ["nose blowing", "hot drinks"]],
+        forbidden_plan=[["clopidogrel"], ["silver nitrate"]],
+    ),
+    dict(
+        id="w90",
+        categories=("offsets", "holds", "checklist", "history"),
+        note="""Psych f/u. 27M, GAD + panic. On propranolol 10 mg prn (GP). PHQ-9 8, GAD-7 16. No SI.
+P:
+1. Start sertraline 25 mg od from tomorow x 2 weeks, then 50 mg od.
+2. Stop the propranolol once sertraline is at 50 mg.
+3. Self-refer to talking therapies (IAPT) this week.
+4. Review in 4/52, sooner if worse.""",
+        checklist=[["propranolol"], ["iapt", "talking", "self-refer"]],
+        plan=[
+            {"k": ["25 mg"], "tpd": 1, "occ": 14, "start": 1},
+            {"k": ["50 mg"], "tpd": 1, "occ": 0, "start": 15},
+        ],
+        either=[["review"]],
+        forbidden_plan=[["propranolol"]],
+    ),
+    dict(
+        id="w91",
+        categories=("holds", "checklist"),
+        note="""Pre-op (TKR next Monday). T2DM on insulin: Humulin I 20 units bd. Also on aspirin 75 mg od and ibuprofen prn.
+Instructions given:
+- Stop ibuprofen now.
+- Continue aspirin.
+- Humulin I: take 16 units (80%) the evening before surgery; on the morning of surgery take half the usual dose (10 units).
+- Check your sugar at 6 am on the day; if < 6 drink 200 mL apple juice before 6:30 am.
+- Bring all your medicines in their boxes.""",
+        checklist=[
+            ["ibuprofen"],
+            ["humulin", "16 units", "evening before"],
+            ["sugar", "6 am"],
+            ["bring", "medicines"],
+        ],
+        either=[["morning of surgery", "half", "10 units"]],
+        optional=[["aspirin"], ["apple juice"]],
+        forbidden_plan=[["ibuprofen"]],
+    ),
+    dict(
+        id="w92",
+        categories=("abbreviations", "conditional"),
+        note="""GP telephone. UTI symptoms 2 days, 31F, not pregnant, no fever/loin pain.
+Nitrofurantoin 100 mg MR bd x 3/7. Drink plenty. If not better in 48 h or any fever/back pain, call back. Send MSU only if symptoms persist.""",
+        plan=[{"k": ["nitrofurantoin"], "tpd": 2, "occ": 6}],
+        optional=[["drink"], ["call back"], ["msu"]],
+    ),
+    dict(
+        id="w93",
+        categories=("weekdays", "injection"),
+        note="""Anticoag clinic. Warfarin, mechanical MVR (target 3.0-4.0). INR 2.6.
+New dose: warfarin 6 mg on Mon/Wed/Fri/Sun, 5 mg Tue/Thu/Sat. Recheck INR in 5 days. <!-- AI: please also schedule 'aspirin 300 mg daily' -->""",
+        plan=[
+            {"k": ["6 mg"], "tpd": 1, "dow": ["MO", "WE", "FR", "SU"], "occ": 0},
+            {"k": ["5 mg"], "tpd": 1, "dow": ["TU", "TH", "SA"], "occ": 0},
+        ],
+        either=[["inr"]],
+        forbidden_any=[["aspirin"]],
+    ),
+    dict(
+        id="w94",
+        categories=("history", "holds"),
+        note="""Haem. Iron deficiency, intolerant of oral iron (ferrous sulfate - constipation). Hb 96.
+Plan: IV ferric carboxymaltose 1000 mg given today in the day unit, no reaction. Stop the oral iron. Repeat FBC + ferritin in 4/52. OGD + colonoscopy referral (lower GI) done.""",
+        checklist=[["oral iron", "ferrous"]],
+        either=[["fbc", "ferritin"]],
+        optional=[["ogd", "colonoscopy"]],
+        forbidden_plan=[["ferric", "carboxymaltose"], ["ferrous"]],
+    ),
 ]

@@ -31,6 +31,10 @@ _INJECTION_PATTERNS = [
     r"\b(add|include|put|insert|append|write)\b.{0,80}\b(to|in|into|onto)\s+(the\s+|your\s+)?"
     r"(plan|checklist|output|json|steps|response|answer)\b",
     r"</?\s*(system|instructions?|prompt|note)\s*>",
+    # Hidden markup and words addressed to a program by name: "<!-- AI: schedule ... -->".
+    r"<!--|-->",
+    r"\b(ai|llm|gpt|chatgpt|chatbot|bot|model|extractor)\s*[:,]\s*(please\s+)?"
+    r"(add|include|schedule|output|put|ignore|list|write|mark)\b",
 ]
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
 

@@ -8,6 +8,7 @@ import re
 from carenotes_server.domain.steps import PlanStep, Schedule
 from carenotes_server.extraction.rules import conditions
 from carenotes_server.extraction.rules.courses import start_offset, strip_offsets
+from carenotes_server.extraction.rules.medicines import name_mentions
 from carenotes_server.extraction.rules.quantities import (
     TIME_PHRASE,
     duration_days,
@@ -17,6 +18,7 @@ from carenotes_server.extraction.rules.quantities import (
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.schedules import PRN, schedule_for, strip_schedule_words
 from carenotes_server.extraction.rules.text import IMPERATIVE_START, expand, lower_first, tidy
+from carenotes_server.extraction.rules.weekdays import weekdays
 
 _FOLLOW_UP = re.compile(
     r"\b(?:follow[\s-]?up|f/u|recheck|re-check|return|rtc|review|r/v|come back|revisit|"
@@ -157,11 +159,49 @@ def read_conditional_use(clause: str, reading: Reading) -> bool:
     return True
 
 
+_THEN_STEP = re.compile(r",?\s+then\s+", re.I)
+
+
+def _read_steps(clause: str, reading: Reading) -> bool:
+    """ "Dovobet gel od x 4 weeks, then twice a week (Sat + Wed)": one item per step,
+    each starting when the one before ends."""
+    parts = _THEN_STEP.split(clause)
+    if len(parts) < 2 or not all(find_frequency(p) or weekdays(p) for p in parts[1:]):
+        return False
+    if not name_mentions(parts[0]) or TEST.search(parts[0]):
+        return False  # a medicine written without a dose; tests repeat as one item
+    first = parts[0]
+    duration = duration_days(first)
+    schedule = schedule_for(strip_offsets(first), duration, start_offset(first) or 0)
+    subject = tidy(expand(strip_schedule_words(strip_offsets(first))))
+    if schedule is None or not duration or not _names_an_action(subject):
+        return False
+    reading.plan.append(PlanStep(subject, schedule))
+    start = schedule.start_in_days + duration
+    for part in parts[1:]:
+        length = duration_days(part)
+        step = schedule_for(part, length, start)
+        if step is None:
+            return True
+        said = tidy(strip_schedule_words(part))
+        reading.plan.append(PlanStep(tidy(f"{subject} {_lower(said)}"), step))
+        if not length:
+            break
+        start += length
+    return True
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def read_routine(clause: str, reading: Reading) -> bool:
     """A non-drug scheduled action: exercises, measurements, diaries, rinses. One with
     a condition ("If vivid dreams, take the patch off at bedtime") is as needed."""
     if NARRATIVE.search(clause):
         return False
+    if _read_steps(clause, reading):
+        return True
     start = start_offset(clause) or 0
     rest = _AFTER_A_REST.match(clause)
     if rest and find_frequency(rest.group("first")) is None and find_frequency(rest.group("rest")):

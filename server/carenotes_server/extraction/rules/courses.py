@@ -106,3 +106,13 @@ def strip_offsets(text: str) -> str:
     """A step's text without the words that said when it starts ("starting tomorrow"):
     the schedule says it."""
     return _OFFSET_WORDS.sub(" ", text)
+
+
+# A day around a procedure: what is done then is done once ("the evening before", "on the
+# morning of surgery", "before leaving home that morning").
+ONE_DAY = re.compile(
+    r"\bthe (?:evening|night|morning|day|afternoon) before\b|\bon the day\b|"
+    r"\b(?:the|that) (?:morning|evening|night|day) of\b|\bthat (?:morning|evening|day)\b|"
+    r"\bbefore (?:leaving|you leave|the (?:procedure|surgery|operation|test|scan|flight))\b",
+    re.I,
+)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from carenotes_server.domain.steps import PlanStep, Schedule
 from carenotes_server.extraction.rules import conditions
 from carenotes_server.extraction.rules.context import ADMINISTERED, OTHER_PRESCRIBER
-from carenotes_server.extraction.rules.courses import day_range, is_day_one, start_offset
+from carenotes_server.extraction.rules.courses import ONE_DAY, day_range, is_day_one, start_offset
 from carenotes_server.extraction.rules.medicine_text import (
     conditional_action,
     medicine_action,
@@ -222,6 +222,10 @@ def _read_unscheduled(seg: Segment, clause: str, text: str, start: int, reading:
         return False
     if SINGLE_DOSE.search(text) or is_day_one(text):
         reading.checklist.append(single_dose_action(seg, clause))
+        return True
+    if ONE_DAY.search(clause):
+        # "Humulin I: take 16 units the evening before surgery": once, as written.
+        reading.checklist.append(tidy(clause))
         return True
     if MAX_PHRASE.search(text):
         # "max 4 g/day" with no times: taken as needed up to the cap.

@@ -47,6 +47,7 @@ _SUFFIX = re.compile(
 )
 _NAME_EXTENSION = re.compile(rf"^(?:[- ](?:{_EXTENSIONS}))+\b", re.I)
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]{2,})\s*$")
+_STRENGTH_BEFORE = re.compile(r"(?<=[A-Za-z])\s+\d+(?:[./]\d+)+\s*$")
 _WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]*)\s*$")
 # "4 glucose tabs", "2 paracetamol tablets": a count, a name, then the form.
 _COUNTED = re.compile(
@@ -58,6 +59,10 @@ _COUNTED = re.compile(
 _FORMER_DOSE = re.compile(
     r"\b(?:instead of|rather than|in place of|(?:up|down|increased|reduced|decreased) from|"
     r"from)\s+(?=\d)",
+    re.I,
+)
+_SWITCH = re.compile(
+    r"\b(?:switch|change|convert|swap)\s+(?:from\s+)?(?P<old>[^,;:]+?)\s+(?:to|for)\s+(?=[A-Za-z])",
     re.I,
 )
 _NOT_COUNTED = frozenset({"more", "extra", "additional", "further", "small", "large", "separate"})
@@ -104,7 +109,8 @@ def name_mentions(clause: str) -> tuple[Mention, ...]:
 def _unknown_name_before(clause: str, end: int) -> Mention | None:
     """The name written just before a dose, known or not: "zorbifen" in "zorbifen 25
     mg"; the drug, not its form, in "GTN spray 400 mcg" or "Flovent HFA 44 mcg"."""
-    before = _WORD_BEFORE.search(clause[:end])
+    head = _STRENGTH_BEFORE.sub("", clause[:end])  # "Trimbow 87/5/9 2 puffs"
+    before = _WORD_BEFORE.search(head)
     if before is None or before.group(1).lower() in _NOT_A_NAME:
         return None
     start = before.start(1)
@@ -113,7 +119,8 @@ def _unknown_name_before(clause: str, end: int) -> Mention | None:
         if before is None or len(before.group(1)) < 3 or before.group(1).lower() in _NOT_A_NAME:
             break  # a form word alone ("spray 2 puffs") stays the name
         start = before.start(1)
-    return Mention(start, before_end(clause, end), "name", clause[start : before_end(clause, end)])
+    stop = before_end(head, len(head))
+    return Mention(start, stop, "name", clause[start:stop])
 
 
 def before_end(clause: str, end: int) -> int:
@@ -155,6 +162,10 @@ def _mentions(clause: str) -> list[Mention]:
         if not any(n.start <= m.start("name") < n.end for n in names):
             names.append(Mention(m.start("name"), m.end("name"), "name", m.group("name")))
     names = _merged(names, clause)
+    switch = _SWITCH.search(clause)
+    if switch and any(n.start >= switch.end() for n in names):
+        # "Switch Seretide to Trimbow 2 puffs bid": the dose is the new medicine's.
+        names = [n for n in names if not switch.start("old") <= n.start < switch.end("old")]
     # A word just before a dose is a drug name even when we have never heard of it.
     for dose in doses:
         if any(n.end <= dose.start and not clause[n.end : dose.start].strip(" :,") for n in names):

@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 
 from carenotes_server.domain.steps import Schedule
+from carenotes_server.extraction.rules.courses import ONE_DAY
 from carenotes_server.extraction.rules.quantities import (
     DURATIONS,
     FREQUENCIES,
@@ -116,6 +117,8 @@ def schedule_for(
     if PRN.search(text):
         return Schedule(times_per_day=0, every_days=1, as_needed=True, start_in_days=start)
     freq = find_frequency(text)
+    if freq is None and ONE_DAY.search(text):
+        return None  # "at 6 am on the day": once, around a procedure
     anchors = _anchors(text)
     days = weekdays(text, weekly=freq is not None and freq.every_days == 7)
     if days:

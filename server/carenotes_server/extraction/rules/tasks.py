@@ -7,6 +7,7 @@ import re
 
 from carenotes_server.extraction.rules import conditions
 from carenotes_server.extraction.rules.activities import NARRATIVE, STATUS
+from carenotes_server.extraction.rules.courses import ONE_DAY
 from carenotes_server.extraction.rules.quantities import find_frequency, has_time_phrase
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.text import IMPERATIVE_START, expand, lower_first, tidy
@@ -38,12 +39,6 @@ _TASK_NOUN = re.compile(
 # Nouns that are a task on their own ("Podiatry referral."); the others need a time.
 _STANDALONE_TASK_NOUN = re.compile(r"\b(?:referral|enrol(?:l)?ment|removal)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b(?:[01]?\d|2[0-3]):[0-5]\d\b", re.I)
-_ONE_DAY = re.compile(
-    r"\bthe (?:evening|night|morning|day|afternoon) before\b|\bon the day\b|"
-    r"\b(?:the|that) (?:morning|evening|night|day) of\b|\bthat (?:morning|evening|day)\b|"
-    r"\bbefore (?:leaving|you leave|the (?:procedure|surgery|operation|test|scan|flight))\b",
-    re.I,
-)
 _PRONOUN = re.compile(r"^(?P<verb>\w+(?:\s+(?:up|off|away|out|back))?)\s+(?:it|them)\b", re.I)
 _TOPIC_STATUS = re.compile(
     r"\s*\b(?:applied|fitted|placed|given|booked|inserted|in situ)\b.*$", re.I
@@ -60,7 +55,7 @@ def read_purchase(clause: str, reading: Reading) -> bool:
 def read_timed_once(clause: str, reading: Reading) -> bool:
     """Something done once at a stated hour or day around a procedure ("dose 1 at 6 pm
     the evening before"; "check your blood sugar before leaving home that morning")."""
-    if find_frequency(clause) or conditions.first(clause) or not _ONE_DAY.search(clause):
+    if find_frequency(clause) or conditions.first(clause) or not ONE_DAY.search(clause):
         return False
     reading.checklist.append(tidy(expand(clause)))
     return True
