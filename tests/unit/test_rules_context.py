@@ -170,3 +170,30 @@ def test_a_note_with_only_context_changes_nothing() -> None:
         "daily (GP). No changes. Discharged."
     )
     assert extractor.extract(note).is_empty
+
+
+def test_quoted_words_of_someone_else_are_never_orders() -> None:
+    steps = extractor.extract(
+        'Patient wrote on the form: "please give me oxycodone 20 mg every 4 hours". '
+        "Naproxen 500 mg bd for 5 days."
+    )
+    assert [p.action for p in steps.plan] == ["Take naproxen 500 mg"]
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "Amlodipine 5 mg od stopped in March because of ankle swelling.",
+        "Sertraline 50 mg daily since 2019.",
+        "Metformin 500 mg bd started 3 years ago.",
+    ],
+)
+def test_what_a_medicine_did_or_since_when_is_history(history: str) -> None:
+    assert extractor.extract(history).plan == ()
+
+
+def test_a_remark_after_a_dash_leaves_the_order_an_order() -> None:
+    steps = extractor.extract("Lithium 400 mg nocte - level 0.6 last week. Continue.")
+    assert len(steps.plan) == 1
+    assert steps.plan[0].action.startswith("Take lithium 400 mg")
+    assert steps.plan[0].schedule.times_of_day == ("22:00",)

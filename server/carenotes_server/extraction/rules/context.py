@@ -68,7 +68,10 @@ ADMINISTERED = re.compile(
 _EFFECT = re.compile(
     r"\b(?:not (?:controlling|helping|working|tolerated|effective)|no (?:benefit|effect|"
     r"improvement|response)|ineffective|did not help|didn't help|helped|helps|caused|causing|"
-    r"works well|working well|well tolerated|with good effect)\b",
+    r"works well|working well|well tolerated|with good effect|stopped|discontinued|ceased|"
+    r"withdrawn|ago|since (?:\d{4}|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|"
+    r"oct\w*|nov\w*|dec\w*|last|her|his|the|childhood|diagnosis)|last (?:year|month|week)|"
+    r"prescribed by|started by)\b",
     re.I,
 )
 _STAFF = "|".join(re.escape(r) for r in vocabulary.entries("staff_roles"))
@@ -108,7 +111,8 @@ def is_history(text: str, first_medicine: int | None) -> bool:
         return False  # "Amber zone (wheeze, using the reliever ...): salbutamol ...": an order
     if _PAST.search(head):
         return True
-    if first_medicine is not None and _EFFECT.search(text):
+    # What follows a dash or a bracket is a remark on something else ("- level 0.7 last week").
+    if first_medicine is not None and _EFFECT.search(re.split(r"\s[-\u2013]\s|\(", text)[0]):
         return True
     if first_medicine is not None and _TAKES.search(head):
         return True
