@@ -353,3 +353,39 @@ def test_a_clock_time_places_a_daily_dose() -> None:
 def test_doses_at_different_times_of_day_are_steps_of_their_own() -> None:
     steps = extractor.extract("Hydrocortisone 15 mg on waking and 5 mg at 2 pm.")
     assert [p.schedule.times_of_day for p in steps.plan] == [("08:00",), ("14:00",)]
+
+
+def test_how_to_titrate_is_not_the_schedule() -> None:
+    step = only_plan("Start allopurinol 100 mg od, increase by 100 mg every 4 weeks.")
+    assert (step.schedule.times_per_day, step.schedule.every_days) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("note", "times", "every_days", "days"),
+    [
+        ("Urate and U&E every 4/52.", 1, 28, ()),
+        ("Hydrotherapy 2 sessions a week.", 1, 1, ("MO", "TH")),
+        ("Creon 25000 1 capsule with meals.", 3, 1, ()),
+    ],
+)
+def test_more_frequencies(note: str, times: int, every_days: int, days: tuple[str, ...]) -> None:
+    s = only_plan(note).schedule
+    assert (s.times_per_day, s.every_days, s.days_of_week) == (times, every_days, days)
+
+
+def test_a_companion_medicine_takes_the_schedule_of_the_one_it_goes_with() -> None:
+    steps = extractor.extract(
+        "Co-careldopa 12.5/50 1 tab 4 times a day. Add entacapone 200 mg with each dose of"
+        " co-careldopa."
+    )
+    assert planned(steps, "entacapone").schedule.times_per_day == 4
+
+
+def test_a_requested_test_is_the_patients_to_attend() -> None:
+    steps = extractor.extract("Holter monitor requested. Bloods done in ED - normal.")
+    assert [c.text for c in steps.checklist] == ["Get holter monitor"]
+
+
+def test_a_finding_after_a_dash_is_no_part_of_the_order() -> None:
+    step = only_plan("Azithromycin 250 mg three times a week long term - ECG QTc 440 done.")
+    assert "ecg" not in step.action.lower()

@@ -44,7 +44,8 @@ _TEST_WORDS = (
     r"dexa|dxa|mammogram|colonoscopy|breath test|stress test|spirometry|pft|biopsy|"
     r"screen(?:ing)?|panel|level|test|imaging|iop|swab|titer|pregnancy test|holter|"
     r"sleep study|audiogram|eye exam|ogtt|scans?|visual fields?|fields|ogd|endoscopy|"
-    r"kidney function|renal function|liver function|tfts?"
+    r"kidney function|renal function|liver function|tfts?|abpi|doppler|eeg|emg|"
+    r"nerve conduction|fibroscan|bone density|smear|cervical screening|hearing test"
 )
 TEST = re.compile(rf"\b(?:{_TEST_WORDS})\b", re.I)
 _TEST_WHEN = re.compile(
@@ -237,6 +238,7 @@ _RESULT = re.compile(
     r"hrs?|hours?))",
     re.I,
 )
+_REQUESTED = re.compile(r"\s*\b(?:requested|ordered|booked|arranged)\s*$", re.I)
 # "have a urate level checked": the patient's errand, not a status.
 _HAVE = re.compile(r"^(?:to\s+)?(?:have|get)\s+", re.I)
 
@@ -247,7 +249,13 @@ def read_test(clause: str, reading: Reading) -> bool:
     if _RESULT.search(clause):
         return False
     clause = _HAVE.sub("", clause)
-    if not (has_time_phrase(clause) or _TEST_WHEN.search(clause)) or STATUS.search(clause):
+    requested = _REQUESTED.search(clause)
+    if requested:
+        # "Echo requested": the patient will be called for it.
+        clause = (clause[: requested.start()] + clause[requested.end() :]).strip()
+        if STATUS.search(clause) or not clause:
+            return False
+    elif not (has_time_phrase(clause) or _TEST_WHEN.search(clause)) or STATUS.search(clause):
         return False
     text = expand(clause)
     if not IMPERATIVE_START.search(text):

@@ -88,7 +88,9 @@ _STATUS_WORDS = re.compile(
 _REMARK = re.compile(
     r"\s*(?:[-\u2013]\s*(?:lab\s+|request\s+|blood\s+)?(?:forms?|leaflet|rx|chart|card|"
     r"prescription|script)\s+(?:given|provided|sent|done)|\((?:[^()]{0,30}\s)?(?:given|provided|"
-    r"sent|done)\)|\s[-\u2013,]\s*(?:already\s+)?(?:booked|arranged|requested|ordered)\s*$)",
+    r"sent|done)\)|\s[-\u2013,]\s*(?:already\s+)?(?:booked|arranged|requested|ordered)\s*$|"
+    # "... long term - ECG QTc 430 done": a finding about it, not part of the order.
+    r"\s[-\u2013]\s[^-\u2013]*\b(?:done|normal|checked|reviewed|ok|fine)\s*$)",
     re.I,
 )
 

@@ -81,8 +81,30 @@ def _has_schedule(text: str) -> bool:
     )
 
 
+# "..., increase by 100 mg every 4 weeks to target urate < 0.36": how to titrate, not
+# when to take the dose.
+_TITRATION = re.compile(
+    r"[,;]?\s*(?:then\s+)?(?:increase|decrease|reduce|titrate|go up|go down|wean)\w*\s+"
+    r"(?:the dose\s+)?(?:by|in steps of)\b.*$",
+    re.I,
+)
+# "Add entacapone 200 mg with each dose of co-careldopa": that medicine's schedule.
+_WITH_EACH_DOSE = re.compile(r"\bwith (?:each|every) dose of\s+(?P<other>.+)$", re.I)
+
+
+def _schedule_of_companion(text: str, reading: Reading) -> Schedule | None:
+    m = _WITH_EACH_DOSE.search(text)
+    if m is None:
+        return None
+    other = m.group("other").split()[0].strip(".,;").lower()
+    for step in reversed(reading.plan):
+        if other and re.search(rf"\b{re.escape(other)}\b", step.action.lower()):
+            return step.schedule
+    return None
+
+
 def _schedule_text(found: list[Segment], i: int, clause: str) -> str:
-    text = found[i].text(clause)
+    text = _TITRATION.sub("", found[i].text(clause))
     if OTHER_DAYS.search(text):
         taken = {d for j, seg in enumerate(found) if j != i for d in weekdays(seg.text(clause))}
         return with_other_days(text, taken)
@@ -193,7 +215,7 @@ def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
             continue
         schedule = schedule_for(
             schedule_text, duration, start, once_daily_if_unsaid=bool(seg.doses)
-        )
+        ) or _schedule_of_companion(text, reading)
         if schedule is None:
             single = _read_unscheduled(seg, clause, text, start, reading)
             if single:

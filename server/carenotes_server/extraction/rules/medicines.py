@@ -55,10 +55,12 @@ _COUNTED = re.compile(
     r"sachets?|pieces?|lozenges?|puffs?|sprays?|drops?)\b",
     re.I,
 )
-# Words after which a dose is the one given up: "instead of 100 mg", "up from 20 mg".
+# Words after which a dose is the one given up ("instead of 100 mg", "up from 20 mg") or
+# a step of a titration ("increase by 2 units").
 _FORMER_DOSE = re.compile(
     r"\b(?:instead of|rather than|in place of|(?:up|down|increased|reduced|decreased) from|"
-    r"from)\s+(?=\d)",
+    r"from|(?:increase|decrease|reduce|titrate|go up|go down|wean)\w*\s+(?:the dose\s+)?"
+    r"(?:by|in steps of))\s+(?=\d)",
     re.I,
 )
 _SWITCH = re.compile(
@@ -115,6 +117,8 @@ def _unknown_name_before(clause: str, end: int) -> Mention | None:
         return None
     start = before.start(1)
     while before is not None and before.group(1).lower() in _EXTENSION_WORDS:
+        if re.search(r"\d\s*%?\s*$", clause[: before.start(1)]):
+            return None  # "tranexamic acid 5% mouthwash 10 mL": the form of the dose before
         before = _WORDS_BEFORE.search(clause[: before.start(1)])
         if before is None or len(before.group(1)) < 3 or before.group(1).lower() in _NOT_A_NAME:
             break  # a form word alone ("spray 2 puffs") stays the name

@@ -90,6 +90,12 @@ def _every_n(m: re.Match[str]) -> Frequency:
     return Frequency(times_per_day=1, every_days=max(days, 1))
 
 
+def _every_uk(m: re.Match[str]) -> Frequency:
+    """ "every 4/52": UK shorthand, 4 weeks."""
+    days = int(m.group(1)) * {"52": 7, "12": 30, "7": 1}[m.group(2)]
+    return Frequency(times_per_day=1, every_days=max(days, 1))
+
+
 # "N times a week" names N days, spread over the week as evenly as whole days allow,
 # Monday first; 7 is daily and once a week stays weekly (every 7 days).
 DAYS_FOR_TIMES_A_WEEK: dict[int, tuple[str, ...]] = {
@@ -139,9 +145,11 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
         _fixed(1, 2),
     ),
     (re.compile(rf"\bevery\s+({NUM})\s*(days?|weeks?|wks?|months?)\b", re.I), _every_n),
+    (re.compile(r"\bevery\s+(\d{1,2})/(52|12|7)(?![\d/])", re.I), _every_uk),
     (
         re.compile(
-            rf"\b({NUM}|twice|thrice)\s*(?:days?|times?|x)?\s*(?:a|per|/|every|each)\s*(?:week|wk)\b"
+            rf"\b({NUM}|twice|thrice)\s*(?:days?|times?|x|sessions?|classes|visits|doses)?\s*"
+            r"(?:a|per|/|every|each)\s*(?:week|wk)\b"
             rf"|\b(twice|thrice|{NUM}\s*(?:x|times))\s*weekly\b",
             re.I,
         ),
@@ -176,6 +184,11 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
             re.I,
         ),
         _fixed(1, counted=False),
+    ),
+    (
+        # "with meals", "after meals": three times a day, when nothing else is said.
+        re.compile(r"\b(?:with|after|before)\s+(?:each\s+|every\s+|main\s+)?meals\b", re.I),
+        _fixed(3, counted=False),
     ),
 ]
 
@@ -257,7 +270,9 @@ _UK_DENOMINATOR_DAYS = {"7": 1, "52": 7, "12": 30}
 TIME_PHRASE = re.compile(
     rf"\b{NUM}(?:\s*(?:-|to)\s*\d+)?\s*{_DURATION_UNIT}\b|(?<![\w/.])\d{{1,2}}/(?:7|52|12)\b|"
     r"\bnext (?:week|month|visit|appointment)\b|\btom+or+ow\b|\bthis week\b|\bon day \d+\b|"
-    r"\b(?:on|next|this|by)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b",
+    r"\b(?:on|next|this|by)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:in|by|from|before|during)\s+(?:jan|febr)uary\b|\b(?:in|by|from|before|during)\s+"
+    r"(?:march|april|may|june|july|august|september|october|november|december)\b",
     re.I,
 )
 
@@ -267,6 +282,8 @@ def duration_days(text: str) -> int:
     """The course length the text gives, in days; 0 when it gives none."""
     for pattern in DURATIONS:
         m = pattern.search(text)
+        if m and re.search(r"\bevery\s*$", text[: m.start()], re.I):
+            m = pattern.search(text, m.end())  # "every 4/52" is a frequency
         if not m:
             continue
         if pattern is DURATIONS[-1]:
@@ -292,7 +309,8 @@ def has_time_phrase(text: str) -> bool:
 # "max 2 doses in 24 h" is a cap, not a count.
 DOSE_COUNT = re.compile(
     rf"\bx\s*({NUM})\s*doses\b"
-    rf"|\b({NUM})\s+(?:weekly\s+|daily\s+|monthly\s+)?doses\b(?!\s*(?:in|per|a|/|each)\b)"
+    rf"|\b({NUM})\s+(?:more\s+|further\s+)?(?:weekly\s+|daily\s+|monthly\s+)?doses\b"
+    r"(?!\s*(?:in|per|a|/|each)\b)"
     rf"|\b({NUM})\s+(?:patch(?:es)?|tablets?|tabs|capsules?|caps|injections?|applications?)"
     r"\s+(?:in total|total|for the (?:trip|course|journey|holiday|flight))\b",
     re.I,
