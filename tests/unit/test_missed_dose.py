@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -276,19 +277,19 @@ def test_missed_doses_never_double_up_and_the_counts_add_up(
     due = [d.slot.due_at for d in doses]
     # Every dose, made up or not, sits on the item's own grid, once: so no two pending
     # doses are ever closer than the pattern's own interval.
-    assert due == sorted(due) and len(set(due)) == len(due)
+    assert due == sorted(due)
+    assert len(set(due)) == len(due)
     grid = expand(
         continuation(schedule), tz=tz, anchor=anchor, horizon_end=due[-1] + timedelta(seconds=1)
     )
     assert set(due) <= {slot.due_at for slot in grid}
-    pattern_gaps = [b.due_at - a.due_at for a, b in zip(grid, grid[1:], strict=False)]
+    pattern_gaps = [b.due_at - a.due_at for a, b in itertools.pairwise(grid)]
     if pattern_gaps:
         shortest = min(pattern_gaps)
-        assert all(b - a >= shortest for a, b in zip(due, due[1:], strict=False))
+        assert all(b - a >= shortest for a, b in itertools.pairwise(due))
     if schedule.every_hours:
         assert all(
-            b - a >= timedelta(hours=schedule.every_hours)
-            for a, b in zip(due, due[1:], strict=False)
+            b - a >= timedelta(hours=schedule.every_hours) for a, b in itertools.pairwise(due)
         )
     # Doses still to come = prescribed - taken - skipped - misses beyond the cap.
     count = {
