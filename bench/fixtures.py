@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,7 +39,10 @@ class Account:
 
 
 class Api:
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, *, invite: Callable[[str], str] | None = None
+    ) -> None:
+        self._invite = invite
         self.channel = channel
         self.auth = auth_pb2_grpc.AuthServiceStub(channel)
         self.care = care_pb2_grpc.CareServiceStub(channel)
@@ -47,6 +50,10 @@ class Api:
 
     async def account(self, role: int) -> Account:
         email = f"bench-{uuid.uuid4().hex[:12]}@example.org"
+        code = ""
+        if role == auth_pb2.ROLE_DOCTOR:
+            assert self._invite is not None, "doctors need an invitation: Api(ch, invite=...)"
+            code = await asyncio.to_thread(self._invite, email)
         signed = await self.auth.SignUp(
             auth_pb2.SignUpRequest(
                 name=f"Bench {uuid.uuid4().hex[:6]}",
@@ -54,6 +61,7 @@ class Api:
                 password=PASSWORD,
                 role=role,  # type: ignore[arg-type]
                 timezone="UTC",
+                invitation_code=code,
             ),
             timeout=30,
         )

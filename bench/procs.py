@@ -137,6 +137,19 @@ class Stack:
         for proc in [self.server, *self.helpers]:
             proc.stop()
 
+    def invite(self, email: str) -> str:
+        """A doctor invitation code for email, written straight into the stack's database
+        (what `carenotes-server invite-doctor` does)."""
+        from carenotes_server.clock import SystemClock
+        from carenotes_server.db.database import Database
+        from carenotes_server.services.invitations import Invitations
+
+        db = Database(self.database_url, threads=1)
+        try:
+            return Invitations(db, SystemClock()).issue(email=email).code
+        finally:
+            db.dispose()
+
 
 def _python() -> str:
     return sys.executable
@@ -183,6 +196,8 @@ def carenotes_stack(
                 "CARENOTES_MASTER_KEYS": f"bench1:{key}",
                 "CARENOTES_MASTER_KEY_ID": "bench1",
                 "CARENOTES_LOG_LEVEL": log_level,
+                # The bench signs up thousands of patients from one host.
+                "CARENOTES_SIGNUP_LIMIT": "10000000",
                 "CARENOTES_EXTRACTOR": "rules",
             }
         )

@@ -68,7 +68,7 @@ async def run_profile(cfg: Config, out: Path) -> list[Record]:
     records: list[Record] = []
     with carenotes_stack("postgres") as stack:
         async with channel(stack.target) as ch:
-            api = Api(ch)
+            api = Api(ch, invite=stack.invite)
             people = await prepare(api, patients=2)
             md = people.reader.metadata
             calls: dict[str, Any] = {

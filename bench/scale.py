@@ -216,7 +216,7 @@ async def _run(cfg: Config, stack: Stack, patients: int) -> tuple[list[Record], 
     components = build(settings, migrate=False)
     try:
         async with channel(stack.target) as ch:
-            api = Api(ch)
+            api = Api(ch, invite=stack.invite)
             doctor, (patient,) = await api.care_team(1)
             small_rpc = await _steps_rps(cfg, api, patient.token)
             small = await asyncio.to_thread(_tick_costs, components)

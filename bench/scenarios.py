@@ -443,7 +443,7 @@ async def lateness(cfg: Config, stack: Stack, api: Api, people: People) -> list[
 async def run_stack(cfg: Config, stack: Stack) -> list[Record]:
     out: list[Record] = []
     async with channel(stack.target) as ch:
-        api = Api(ch)
+        api = Api(ch, invite=stack.invite)
         people = await prepare(api)
         steps: list[tuple[str, Any]] = [
             ("1", rpc_throughput),

@@ -22,6 +22,7 @@ from carenotes_server.app import CarenotesServer, Components, build
 from carenotes_server.clock import Clock
 from carenotes_server.config import Settings, load_settings
 from carenotes_server.extraction.base import Extractor
+from carenotes_server.services.invitations import Invitations
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -42,6 +43,8 @@ def test_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "CARENOTES_HASH_CONCURRENCY": "2",
         "CARENOTES_DB_THREADS": "8",
         "CARENOTES_LOG_LEVEL": "WARNING",
+        # Tests sign up many accounts from one host; the limit has tests of its own.
+        "CARENOTES_SIGNUP_LIMIT": "1000000",
     }
     env.update(extra)
     return {k: v for k, v in env.items() if v}
@@ -83,10 +86,18 @@ class Harness:
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def invite(
+        self, email: str, *, name: str | None = None, registration: str | None = None
+    ) -> str:
+        """A clinic's invitation code for a doctor's email (as `invite-doctor` issues)."""
+        invitations = Invitations(self.components.db, self.components.clock)
+        return invitations.issue(email=email, name=name, registration=registration).code
+
     async def account(
         self, role: int = auth_pb2.ROLE_PATIENT, *, name: str = "", timezone: str = "UTC"
     ) -> Account:
         email = f"user-{uuid.uuid4().hex[:10]}@example.org"
+        code = self.invite(email) if role == auth_pb2.ROLE_DOCTOR else ""
         signed = await self.auth.SignUp(
             auth_pb2.SignUpRequest(
                 name=name or f"Test {uuid.uuid4().hex[:6]}",
@@ -94,6 +105,7 @@ class Harness:
                 password=DEFAULT_PASSWORD,
                 role=role,  # type: ignore[arg-type]
                 timezone=timezone,
+                invitation_code=code,
             )
         )
         login = await self.auth.Login(auth_pb2.LoginRequest(email=email, password=DEFAULT_PASSWORD))

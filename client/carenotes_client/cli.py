@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_client import render
 from carenotes_client.client import DEFAULT_TARGET, CareClient
+from carenotes_client.devices import DEVICES_FILE_NAME, FileDeviceStore
 from carenotes_client.errors import (
     CarenotesError,
     InvalidArgument,
@@ -131,7 +132,14 @@ def cmd_signup(ctx: Context) -> int:
     args = ctx.args
     password = read_password(ctx, "Choose a password: ", confirm=True)
     timezone = args.timezone if args.timezone is not None else local_timezone()
-    response = ctx.client.sign_up(args.name, args.email, password, args.role, timezone)
+    response = ctx.client.sign_up(
+        args.name,
+        args.email,
+        password,
+        args.role,
+        timezone,
+        invitation_code=args.invitation_code or "",
+    )
     ctx.show(
         response,
         f"Account created (id {response.user_id}). Next: carenotes login --email {args.email}",
@@ -201,7 +209,26 @@ def cmd_doctors(ctx: Context) -> int:
 
 def cmd_select_doctor(ctx: Context) -> int:
     response = ctx.client.select_doctor(ctx.args.doctor_id)
-    ctx.show(response, f"Your doctor is now {response.doctor.name}.")
+    ctx.show(response, f"{render.doctor_label(response.doctor)} is on your care team.")
+    return EXIT_OK
+
+
+def cmd_remove_doctor(ctx: Context) -> int:
+    doctor_id = ctx.args.doctor_id
+    team = {m.doctor.id: m.doctor for m in ctx.client.care_team().members}
+    response = ctx.client.remove_doctor(doctor_id)
+    who = render.doctor_label(team[doctor_id]) if doctor_id in team else doctor_id
+    ctx.show(
+        response,
+        f"{who} is no longer on your care team: they no longer see your records. "
+        "The plan they wrote stays in force until it ends or another doctor stops it.",
+    )
+    return EXIT_OK
+
+
+def cmd_care_team(ctx: Context) -> int:
+    team = ctx.client.care_team(include_former=ctx.args.all)
+    ctx.show(team, lambda: render.care_team(team.members))
     return EXIT_OK
 
 
@@ -248,10 +275,14 @@ def cmd_steps(ctx: Context) -> int:
         return EXIT_OK
     if words[:1] == ["preview"]:
         if len(words) != 1:
-            raise UsageError("usage: carenotes steps preview (--text TEXT | --file FILE)")
+            raise UsageError(
+                "usage: carenotes steps preview (--text TEXT | --file FILE) [--patient ID]"
+            )
         timeout = ctx.args.timeout or DEFAULT_WAIT_TIMEOUT
-        preview = ctx.client.preview_steps(read_text(ctx), timeout=timeout)
-        ctx.show(preview, lambda: render.steps(preview))
+        preview = ctx.client.preview_steps(
+            read_text(ctx), patient_id=ctx.args.patient or "", timeout=timeout
+        )
+        ctx.show(preview, lambda: render.preview(preview))
         return EXIT_OK
     if len(words) > 1:
         raise UsageError("usage: carenotes steps [PATIENT_ID | done ITEM_ID | preview]")
@@ -288,7 +319,12 @@ def cmd_reminders(ctx: Context) -> int:
             statuses=[parse_status(s) for s in args.status or ()],
         )
     )
-    ctx.show(found, lambda: render.reminders(found.reminders))
+    if ctx.json:
+        ctx.show(found, "")
+        return EXIT_OK
+    # The courses that missed doses made longer, with their new end.
+    extended = render.course_extensions(ctx.client.get_adherence(args.patient or ""))
+    ctx.show(found, render.reminders(found.reminders) + (f"\n\n{extended}" if extended else ""))
     return EXIT_OK
 
 
@@ -383,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--email", required=True)
     sub.add_argument("--role", required=True, choices=["patient", "doctor"])
     sub.add_argument("--timezone", help="IANA name, e.g. Europe/Paris (default: this machine's)")
+    sub.add_argument(
+        "--invitation-code", metavar="CODE", help="doctors: the clinic's invitation code"
+    )
     _password_options(sub)
 
     sub = command("login", cmd_login, "sign in")
@@ -399,9 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("doctors", cmd_doctors, "list doctors")
     sub.add_argument("--filter", default="", metavar="NAME", help="name contains NAME")
     sub.add_argument("--all", action="store_true", help="every page, not just the first")
-    sub = command("select-doctor", cmd_select_doctor, "choose your doctor (patients)")
+    sub = command("select-doctor", cmd_select_doctor, "add a doctor to your care team (patients)")
     sub.add_argument("doctor_id", metavar="ID")
-    command("my-doctor", cmd_my_doctor, "show your doctor (patients)")
+    sub = command(
+        "remove-doctor", cmd_remove_doctor, "remove a doctor from your care team (patients)"
+    )
+    sub.add_argument("doctor_id", metavar="ID")
+    sub = command("care-team", cmd_care_team, "your doctors (patients)")
+    sub.add_argument("--all", action="store_true", help="also the doctors who left the team")
+    command("my-doctor", cmd_my_doctor, "the doctor you added last (patients)")
     command("patients", cmd_patients, "list your patients (doctors)")
 
     notes = command("notes", _missing_subcommand, "submit, list and read notes")
@@ -428,6 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
         "steps in force: `steps [PATIENT_ID]`, `steps done ITEM_ID`, `steps preview --text T`",
     )
     sub.add_argument("words", nargs="*", metavar="ARG")
+    sub.add_argument(
+        "--patient", metavar="ID", help="with preview: show what the note would change for them"
+    )
     _text_options(sub)
 
     sub = command(
@@ -495,6 +543,7 @@ def main(
         return e.code if isinstance(e.code, int) else EXIT_INVALID
 
     store = FileSessionStore()
+    devices = FileDeviceStore(store.path.with_name(DEVICES_FILE_NAME))
     saved = store.load()
     # The session remembers which server (and CA) it was opened with.
     target = (
@@ -531,6 +580,7 @@ def main(
     client = CareClient(
         target,
         session_store=store,
+        device_store=devices,
         timeout=args.timeout or DEFAULT_TIMEOUT,
         root_certificates=root_certificates,
         certificate_chain=certificate_chain,

@@ -20,6 +20,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_client.backoff import Backoff
+from carenotes_client.devices import DeviceStore, MemoryDeviceStore
 from carenotes_client.errors import (
     DeadlineExceeded,
     ResourceExhausted,
@@ -97,7 +98,8 @@ class CareClient:
     """Typed access to the Carenotes API.
 
     `session_store` keeps the tokens (default: in memory only; the CLI uses a
-    FileSessionStore). Without `root_certificates` the channel is plaintext,
+    FileSessionStore), `device_store` the device tokens logins earn (the CLI keeps
+    them in devices.json beside the session). Without `root_certificates` the channel is plaintext,
     which suits only a server on this machine. For a server that requires mutual
     TLS, also pass the client's `certificate_chain` and `private_key` (PEM).
     """
@@ -107,6 +109,7 @@ class CareClient:
         target: str = DEFAULT_TARGET,
         *,
         session_store: SessionStore | None = None,
+        device_store: DeviceStore | None = None,
         timeout: float = 10.0,
         root_certificates: bytes | None = None,
         certificate_chain: bytes | None = None,
@@ -120,6 +123,7 @@ class CareClient:
         self.target = target
         self.timeout = timeout
         self.session_store: SessionStore = session_store or MemorySessionStore()
+        self.device_store: DeviceStore = device_store or MemoryDeviceStore()
         self._secure = root_certificates is not None
         self._refresh_margin = refresh_margin
         if root_certificates is not None:
@@ -237,17 +241,32 @@ class CareClient:
         password: str,
         role: auth_pb2.Role.ValueType | str,
         timezone: str = "",
+        *,
+        invitation_code: str = "",
     ) -> auth_pb2.SignUpResponse:
+        """Creates an account; a doctor needs the clinic's invitation code."""
         request = auth_pb2.SignUpRequest(
-            name=name, email=email, password=password, role=role_value(role), timezone=timezone
+            name=name,
+            email=email,
+            password=password,
+            role=role_value(role),
+            timezone=timezone,
+            invitation_code=invitation_code,
         )
         return self._public(self._rpc.sign_up, request)
 
     def login(self, email: str, password: str) -> auth_pb2.LoginResponse:
-        """Signs in and stores the new session."""
-        response = self._public(
-            self._rpc.login, auth_pb2.LoginRequest(email=email, password=password)
+        """Signs in and stores the new session. Presents this client's device token for
+        the user, if it has one, and keeps the one the server gives otherwise: then
+        wrong passwords typed elsewhere for this email never lock this client out."""
+        request = auth_pb2.LoginRequest(
+            email=email,
+            password=password,
+            device_token=self.device_store.get(self.target, email),
         )
+        response = self._public(self._rpc.login, request)
+        if response.device_token:
+            self.device_store.put(self.target, email, response.device_token)
         self._save_tokens(response)
         return response
 
@@ -322,7 +341,20 @@ class CareClient:
         )
 
     def my_doctor(self) -> care_pb2.Doctor:
+        """The doctor added to the care team last (care_team lists them all)."""
         return self._call(self._rpc.get_my_doctor, care_pb2.GetMyDoctorRequest())
+
+    def remove_doctor(self, doctor_id: str) -> care_pb2.RemoveDoctorResponse:
+        """Removes a doctor from the caller's care team; their plan stays in force."""
+        return self._call(
+            self._rpc.remove_doctor, care_pb2.RemoveDoctorRequest(doctor_id=doctor_id)
+        )
+
+    def care_team(self, *, include_former: bool = False) -> care_pb2.ListCareTeamResponse:
+        return self._call(
+            self._rpc.list_care_team,
+            care_pb2.ListCareTeamRequest(include_former=include_former),
+        )
 
     def list_patients(
         self, *, page_size: int = 0, page_token: str = ""
@@ -385,9 +417,11 @@ class CareClient:
         return self._call(self._rpc.complete_checklist_item, request)
 
     def preview_steps(
-        self, note: str, *, timeout: float | None = None
+        self, note: str, *, patient_id: str = "", timeout: float | None = None
     ) -> steps_pb2.ActionableSteps:
-        request = steps_pb2.PreviewActionableStepsRequest(note=note)
+        """The steps a note would give, without saving it; with patient_id (one of your
+        patients), also what it would change in their plan in force (plan_change)."""
+        request = steps_pb2.PreviewActionableStepsRequest(note=note, patient_id=patient_id)
         return self._call(self._rpc.preview_actionable_steps, request, timeout=timeout)
 
     def acknowledge_reminder(

@@ -17,6 +17,14 @@ def when(stamp: Timestamp) -> str:
     return stamp.ToDatetime(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def day(stamp: Timestamp) -> str:
+    """A timestamp's local calendar day, e.g. "Wed 9 Dec"; "-" when unset."""
+    if stamp.seconds == 0 and stamp.nanos == 0:
+        return "-"
+    local = stamp.ToDatetime(tzinfo=UTC).astimezone()
+    return f"{local:%a} {local.day} {local:%b}"
+
+
 def enum_label(name: str, prefix: str) -> str:
     """REMINDER_STATUS_SENT -> "sent"."""
     return name.removeprefix(prefix).lower()
@@ -48,9 +56,34 @@ def user(u: auth_pb2.User) -> str:
 
 
 def doctors(items: Sequence[care_pb2.Doctor]) -> str:
+    """With the email domain and registration number, which tell look-alikes apart."""
     if not items:
         return "No doctors found."
-    return table(["ID", "NAME"], [[d.id, d.name] for d in items])
+    rows = [[d.id, d.name, d.email_domain, d.registration or "-"] for d in items]
+    return table(["ID", "NAME", "DOMAIN", "REGISTRATION"], rows)
+
+
+def doctor_label(d: care_pb2.Doctor) -> str:
+    """ "Dr Dana One (GMC 1234567, clinic.example)"."""
+    tags = [t for t in (d.registration, d.email_domain) if t]
+    return f"{d.name} ({', '.join(tags)})" if tags else d.name
+
+
+def care_team(members: Sequence[care_pb2.CareTeamMember]) -> str:
+    if not members:
+        return "No doctor on your care team yet: carenotes doctors, then select-doctor ID."
+    rows = [
+        [
+            m.doctor.id,
+            m.doctor.name,
+            m.doctor.email_domain,
+            m.doctor.registration or "-",
+            when(m.started_at),
+            when(m.ended_at) if m.HasField("ended_at") else "",
+        ]
+        for m in members
+    ]
+    return table(["ID", "NAME", "DOMAIN", "REGISTRATION", "SINCE", "LEFT"], rows)
 
 
 def patients(items: Sequence[care_pb2.Patient]) -> str:
@@ -92,11 +125,85 @@ def submitted(response: care_pb2.SubmitNoteResponse) -> str:
     status = extraction(response.extraction_status)
     if response.failure_reason:
         lines.append(f"Steps: {status}: {response.failure_reason}")
+        lines.append("The plan in force is unchanged.")
     elif response.HasField("actionable_steps"):
-        lines += ["", steps(response.actionable_steps)]
+        found = response.actionable_steps
+        if found.checklist or found.plan:
+            lines += ["", steps(found)]
+        if found.HasField("plan_change"):
+            lines += ["", plan_change(found.plan_change)]
     else:
         lines.append(f"Steps: {status}.")
     return "\n".join(lines)
+
+
+_WEEKDAY_NAMES = {
+    steps_pb2.DAY_OF_WEEK_MONDAY: "Mon",
+    steps_pb2.DAY_OF_WEEK_TUESDAY: "Tue",
+    steps_pb2.DAY_OF_WEEK_WEDNESDAY: "Wed",
+    steps_pb2.DAY_OF_WEEK_THURSDAY: "Thu",
+    steps_pb2.DAY_OF_WEEK_FRIDAY: "Fri",
+    steps_pb2.DAY_OF_WEEK_SATURDAY: "Sat",
+    steps_pb2.DAY_OF_WEEK_SUNDAY: "Sun",
+}
+
+
+def _by(doctor_name: str) -> str:
+    return f"  [{doctor_name}]" if doctor_name else ""
+
+
+def _doses(n: int) -> str:
+    return f"{n} dose" + ("" if n == 1 else "s")
+
+
+def _reminders(n: int) -> str:
+    return f"{n} reminder" + ("" if n == 1 else "s")
+
+
+def plan_change(change: steps_pb2.PlanChange) -> str:
+    """What a note does to the plan in force, one line per item:
+    "stops Take amoxicillin 500 mg: 4 doses left cancelled"."""
+    if change.superseded:
+        return "No change to the plan: a newer note had already changed it."
+    lines: list[str] = []
+    kept = []
+    for c in change.items:
+        kind = c.kind
+        if kind == steps_pb2.PLAN_CHANGE_KIND_STOPPED:
+            why = (
+                " (stopped by this note)"
+                if c.stop_reason == steps_pb2.STOP_REASON_EXPLICIT
+                else " (not in the new plan)"
+            )
+            lines.append(
+                f"  stops {c.in_force.action}: {_doses(c.reminders_cancelled)} left cancelled{why}"
+            )
+        elif kind == steps_pb2.PLAN_CHANGE_KIND_STARTED:
+            lines.append(
+                f"  starts {c.from_note.action} ({schedule(c.from_note.schedule)}): "
+                f"{_reminders(c.reminders_created)}"
+            )
+        elif kind == steps_pb2.PLAN_CHANGE_KIND_CHANGED:
+            lines.append(
+                f"  changes {c.in_force.action} ({schedule(c.in_force.schedule)}) to "
+                f"{c.from_note.action} ({schedule(c.from_note.schedule)}): "
+                f"{_doses(c.reminders_cancelled)} left cancelled, "
+                f"{_reminders(c.reminders_created)}"
+            )
+        elif kind == steps_pb2.PLAN_CHANGE_KIND_KEPT:
+            kept.append(f"  keeps {c.in_force.action}: as it is, no restart")
+        lines += [
+            f"    also in force from {d.doctor_name or 'another doctor'}: {d.action}"
+            f" ({schedule(d.schedule)}): check for a double dose"
+            for d in c.duplicates
+        ]
+    if change.checklist_added:
+        n = change.checklist_added
+        lines.append(f"  adds {n} checklist item" + ("" if n == 1 else "s"))
+    if not change.changes_plan:
+        head = "No change to the plan: everything in force stays."
+        return "\n".join([head, *kept, *lines]) if kept or lines else head
+    return "\n".join(["Changes to the plan in force:", *lines, *kept])
 
 
 def schedule(s: steps_pb2.Schedule) -> str:
@@ -112,7 +219,11 @@ def schedule(s: steps_pb2.Schedule) -> str:
                 s.times_per_day, f"{s.times_per_day} times a day"
             )
         )
-    if s.every_days == 7:
+    if s.days_of_week:
+        days = "/".join(_WEEKDAY_NAMES.get(d, "?") for d in s.days_of_week)
+        weeks = s.every_days // 7 if s.every_days >= 14 else 1
+        parts.append(f"on {days}" + (f" every {weeks} weeks" if weeks > 1 else ""))
+    elif s.every_days == 7:
         parts.append("weekly")
     elif s.every_days > 1:
         parts.append(f"every {s.every_days} days")
@@ -136,10 +247,13 @@ def steps(a: steps_pb2.ActionableSteps) -> str:
         for item in a.checklist:
             mark = "x" if item.done else " "
             suffix = f"  ({item.id})" if item.id else ""
-            lines.append(f"  [{mark}] {item.text}{suffix}")
+            lines.append(f"  [{mark}] {item.text}{_by(item.doctor_name)}{suffix}")
     if a.plan:
         lines.append("Plan:")
-        lines += [f"  - {p.action}: {schedule(p.schedule)}" for p in a.plan]
+        lines += [
+            f"  - {p.action}: {schedule(p.schedule)}{_course_end(p)}{_by(p.doctor_name)}"
+            for p in a.plan
+        ]
     source = []
     if a.note_id:
         source.append(f"from note {a.note_id}")
@@ -152,6 +266,32 @@ def steps(a: steps_pb2.ActionableSteps) -> str:
     return "\n".join(lines)
 
 
+def preview(a: steps_pb2.ActionableSteps) -> str:
+    """A preview: the note's steps and, given a patient, what they would change."""
+    lines = [steps(a)] if a.checklist or a.plan else ["Nothing actionable in this note."]
+    if a.HasField("plan_change"):
+        lines += ["", plan_change(a.plan_change)]
+    return "\n".join(lines)
+
+
+def _course_end(p: steps_pb2.PlanItem) -> str:
+    if not p.HasField("course_ends_at"):
+        return ""
+    if p.doses_made_up:
+        return f"; course extended to {day(p.course_ends_at)} ({_doses(p.doses_made_up)} made up)"
+    return f"; last dose {day(p.course_ends_at)}"
+
+
+def course_extensions(a: steps_pb2.Adherence) -> str:
+    """One line per course that missed doses made longer; "" when none did."""
+    return "\n".join(
+        f"{i.action}: course extended to {day(i.course_ends_at)} "
+        f"({_doses(i.made_up)} missed, made up at the end)"
+        for i in a.items
+        if i.made_up and i.HasField("course_ends_at")
+    )
+
+
 def reminder_status(status: steps_pb2.ReminderStatus.ValueType) -> str:
     return enum_label(steps_pb2.ReminderStatus.Name(status), "REMINDER_STATUS_")
 
@@ -159,13 +299,22 @@ def reminder_status(status: steps_pb2.ReminderStatus.ValueType) -> str:
 def reminders(items: Sequence[steps_pb2.Reminder]) -> str:
     if not items:
         return "No reminders."
-    rows = [[when(r.due_at), reminder_status(r.status), r.text, r.id] for r in items]
-    return table(["DUE", "STATUS", "ACTION", "ID"], rows)
+    rows = [
+        [
+            when(r.due_at),
+            reminder_status(r.status),
+            r.text + (" (make-up)" if r.makeup_of_id else ""),
+            r.doctor_name or "-",
+            r.id,
+        ]
+        for r in items
+    ]
+    return table(["DUE", "STATUS", "ACTION", "DOCTOR", "ID"], rows)
 
 
 def live_reminder(r: steps_pb2.Reminder) -> str:
     """One line per reminder of the live feed, with the command that answers it."""
-    makeup = " (make-up dose)" if r.makeup_of_id else ""
+    makeup = " (make-up of a missed dose, at the end of the course)" if r.makeup_of_id else ""
     return f"[{when(r.due_at)}] {r.text}{makeup}  -> carenotes reminders ack {r.id} taken|skipped"
 
 
@@ -173,10 +322,22 @@ def adherence(a: steps_pb2.Adherence) -> str:
     if not a.items:
         return "No scheduled doses yet."
     rows = [
-        [i.action, str(i.taken), str(i.skipped), str(i.missed), str(i.upcoming)] for i in a.items
+        [
+            i.action,
+            str(i.prescribed) if i.prescribed else "ongoing",
+            str(i.taken),
+            str(i.skipped),
+            str(i.missed),
+            str(i.made_up),
+            str(i.upcoming),
+            day(i.course_ends_at),
+        ]
+        for i in a.items
     ]
     return table(
-        ["ACTION", "TAKEN", "SKIPPED", "MISSED", "UPCOMING"], rows, numeric=frozenset({1, 2, 3, 4})
+        ["ACTION", "PRESCRIBED", "TAKEN", "SKIPPED", "MISSED", "MADE UP", "UPCOMING", "ENDS"],
+        rows,
+        numeric=frozenset({1, 2, 3, 4, 5, 6}),
     )
 
 

@@ -86,6 +86,12 @@ class Rpcs:
         self.get_my_doctor: UnaryMethod[care_pb2.GetMyDoctorRequest, care_pb2.Doctor] = (
             care.GetMyDoctor
         )
+        self.remove_doctor: UnaryMethod[
+            care_pb2.RemoveDoctorRequest, care_pb2.RemoveDoctorResponse
+        ] = care.RemoveDoctor
+        self.list_care_team: UnaryMethod[
+            care_pb2.ListCareTeamRequest, care_pb2.ListCareTeamResponse
+        ] = care.ListCareTeam
         self.list_patients: UnaryMethod[
             care_pb2.ListPatientsRequest, care_pb2.ListPatientsResponse
         ] = care.ListPatients

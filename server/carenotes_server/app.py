@@ -56,6 +56,7 @@ from carenotes_server.services.caller import Caller
 from carenotes_server.services.care_team import CareTeamService
 from carenotes_server.services.extraction_job import ExtractionJob
 from carenotes_server.services.hashing import PasswordHasher
+from carenotes_server.services.invitations import Invitations
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NotesService
 from carenotes_server.services.reminders import Reminders, build_reminders
@@ -66,6 +67,7 @@ from carenotes_server.services.session_cache import (
     Revocation,
     SessionCache,
 )
+from carenotes_server.services.signup import SignUps
 from carenotes_server.services.steps.wiring import Steps, build_steps
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
@@ -106,6 +108,7 @@ class Components:
     extractor: Extractor
     hasher: PasswordHasher
     accounts: AccountsService
+    signups: SignUps
     sessions: SessionCache
     care_team: CareTeamService
     notes: NotesService
@@ -192,6 +195,23 @@ def build(
         if settings.redis_url
         else LoginThrottle(clock)
     )
+    # Sign-ups count every attempt per host (not just failures): see services/signup.py.
+    signup_throttle: Throttle = (
+        RedisLoginThrottle(
+            settings.redis_url,
+            clock,
+            max_failures=settings.signup_limit,
+            base_lockout=timedelta(minutes=1),
+            prefix="carenotes:signup",
+        )
+        if settings.redis_url
+        else LoginThrottle(
+            clock, max_failures=settings.signup_limit, base_lockout=timedelta(minutes=1)
+        )
+    )
+    signups = SignUps(
+        db, hasher, clock, throttle=signup_throttle, invitations=Invitations(db, clock)
+    )
     policy = MissedDosePolicy(
         makeup_cap=settings.makeup_cap,
         max_window=timedelta(hours=settings.missed_window_max_hours)
@@ -255,6 +275,7 @@ def build(
         extractor,
         hasher,
         accounts,
+        signups,
         sessions,
         CareTeamService(db, clock),
         notes,
@@ -321,12 +342,12 @@ class CarenotesServer:
             options=SERVER_OPTIONS,
             maximum_concurrent_rpcs=None,
         )
-        auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(c.accounts), server)
+        auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(c.accounts, c.signups), server)
         care_pb2_grpc.add_CareServiceServicer_to_server(
             CareServicer(c.care_team, c.notes, c.steps.reader), server
         )
         steps_pb2_grpc.add_StepsServiceServicer_to_server(
-            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts), server
+            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts, clock=c.clock), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(

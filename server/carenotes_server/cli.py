@@ -1,4 +1,5 @@
-"""`carenotes-server`: serve, migrate, worker, scheduler, extract, rotate-master-key, audit."""
+"""`carenotes-server`: serve, migrate, worker, scheduler, extract, rotate-master-key,
+invite-doctor, audit."""
 
 from __future__ import annotations
 
@@ -185,6 +186,45 @@ def cmd_rotate_master_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invite_doctor(args: argparse.Namespace) -> int:
+    """Issues a one-time invitation code; the code is the last line of stdout."""
+    from datetime import timedelta
+
+    from carenotes_server.clock import SystemClock
+    from carenotes_server.db.database import Database
+    from carenotes_server.db.migrate import upgrade_to_head
+    from carenotes_server.domain.errors import InvalidArgument
+    from carenotes_server.services.invitations import Invitations
+
+    settings = _settings()
+    if settings.is_sqlite:
+        upgrade_to_head(settings.database_url)  # the embedded default may not have run yet
+    db = Database(settings.database_url, threads=2)
+    try:
+        issued = Invitations(db, SystemClock()).issue(
+            email=args.email,
+            name=args.name,
+            registration=args.registration,
+            valid_for=timedelta(days=args.valid_days),
+        )
+    except InvalidArgument as exc:
+        for v in exc.violations:
+            print(f"error: {v.field}: {v.description}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    who = issued.name or issued.email
+    if issued.registration:
+        who += f" ({issued.registration})"
+    print(
+        f"Invitation for {who} <{issued.email}>, "
+        f"valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC."
+    )
+    print("Give this code to the doctor; they sign up with --invitation-code. It works once.")
+    print(issued.code)
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from carenotes_server.db.database import Database
     from carenotes_server.services.audit import list_events
@@ -241,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     rot = sub.add_parser("rotate-master-key", help="re-wrap data keys under a new master key")
     rot.add_argument("--new-key-id", help="a key id already present in CARENOTES_MASTER_KEYS")
     rot.set_defaults(fn=cmd_rotate_master_key)
+    inv = sub.add_parser(
+        "invite-doctor", help="issue a one-time doctor invitation code (printed last)"
+    )
+    inv.add_argument("--email", required=True, help="the doctor's email; only it may redeem")
+    inv.add_argument("--name", help="the doctor's name as the clinic knows it")
+    inv.add_argument("--registration", help="registration number shown beside the name")
+    inv.add_argument("--valid-days", type=float, default=7.0, help="validity (default 7 days)")
+    inv.set_defaults(fn=cmd_invite_doctor)
     au = sub.add_parser("audit", help="print the audit trail")
     au.add_argument("--patient", help="only events about this patient id")
     au.add_argument("--limit", type=int, default=1000)

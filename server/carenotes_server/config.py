@@ -84,6 +84,8 @@ class Settings:
     note_requeue_seconds: float = 60.0
     # How often a server probes its dependencies for the health service.
     health_check_seconds: float = 5.0
+    # Sign-ups allowed per client host in 15 minutes (then refused, doubling delays).
+    signup_limit: int = 20
 
     @property
     def is_sqlite(self) -> bool:
@@ -279,4 +281,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         metrics_listen=env.get("CARENOTES_METRICS_LISTEN") or None,
         note_requeue_seconds=max(0.1, _float(env, "CARENOTES_NOTE_REQUEUE_SECONDS", 60.0)),
         health_check_seconds=max(0.1, _float(env, "CARENOTES_HEALTH_CHECK_SECONDS", 5.0)),
+        signup_limit=max(1, _int(env, "CARENOTES_SIGNUP_LIMIT", 20)),
     )

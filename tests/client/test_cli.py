@@ -161,7 +161,9 @@ def test_adherence_is_an_aligned_table(
     def adherence(request: steps_pb2.GetAdherenceRequest, context: grpc.ServicerContext) -> Message:
         return steps_pb2.Adherence(
             items=[
-                steps_pb2.PlanItemAdherence(action="Take amoxicillin 500 mg", taken=12, missed=1),
+                steps_pb2.PlanItemAdherence(
+                    action="Take amoxicillin 500 mg", prescribed=14, taken=12, missed=1, made_up=1
+                ),
                 steps_pb2.PlanItemAdherence(action="Walk", taken=3, skipped=2, upcoming=25),
             ]
         )
@@ -171,9 +173,9 @@ def test_adherence_is_an_aligned_table(
     code, out, _ = run(capsys, "adherence")
     assert code == 0
     assert out.splitlines() == [
-        "ACTION                   TAKEN  SKIPPED  MISSED  UPCOMING",
-        "Take amoxicillin 500 mg     12        0       1         0",
-        "Walk                         3        2       0        25",
+        "ACTION                   PRESCRIBED  TAKEN  SKIPPED  MISSED  MADE UP  UPCOMING  ENDS",
+        "Take amoxicillin 500 mg          14     12        0       1        1         0  -",
+        "Walk                        ongoing      3        2       0        0        25  -",
     ]
 
 
@@ -220,6 +222,7 @@ def test_reminder_history_sends_the_filters(
         return steps_pb2.ListRemindersResponse()
 
     signed_in_cli.on("StepsService/ListReminders", history)
+    signed_in_cli.on("StepsService/GetAdherence", lambda request, context: steps_pb2.Adherence())
 
     code, out, _ = run(
         capsys,
@@ -264,9 +267,16 @@ def test_doctors_all_walks_every_page(
 ) -> None:
     pages = {
         "": care_pb2.ListDoctorsResponse(
-            doctors=[care_pb2.Doctor(id="d1", name="Dr Ada")], next_page_token="p2"
+            doctors=[
+                care_pb2.Doctor(
+                    id="d1", name="Dr Ada", email_domain="north.example", registration="GMC 1"
+                )
+            ],
+            next_page_token="p2",
         ),
-        "p2": care_pb2.ListDoctorsResponse(doctors=[care_pb2.Doctor(id="d22", name="Dr Bo")]),
+        "p2": care_pb2.ListDoctorsResponse(
+            doctors=[care_pb2.Doctor(id="d22", name="Dr Bo", email_domain="south.example")]
+        ),
     }
     filters: list[str] = []
 
@@ -280,7 +290,11 @@ def test_doctors_all_walks_every_page(
 
     code, out, _ = run(capsys, "doctors", "--filter", "dr", "--all")
     assert code == 0
-    assert out.splitlines() == ["ID   NAME", "d1   Dr Ada", "d22  Dr Bo"]
+    assert out.splitlines() == [
+        "ID   NAME    DOMAIN         REGISTRATION",
+        "d1   Dr Ada  north.example  GMC 1",
+        "d22  Dr Bo   south.example  -",
+    ]
     assert filters == ["dr", "dr"]
 
     code, out, _ = run(capsys, "doctors")

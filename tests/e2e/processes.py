@@ -90,6 +90,7 @@ def server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
         CARENOTES_SCHEDULER_INTERVAL_SECONDS="0.2",
         CARENOTES_HASH_CONCURRENCY="2",
         CARENOTES_LOG_LEVEL="INFO",
+        CARENOTES_SIGNUP_LIMIT="100000",
         **extra,
     )
 
@@ -415,6 +416,17 @@ class Deployment:
         self.server = self.procs.start("serve", [SERVER_BIN, "serve"], self.env)
         return self.server
 
+    def invite(self, email: str, *extra: str) -> str:
+        """A doctor invitation code, issued as the clinic would: `carenotes-server
+        invite-doctor`, whose last line of stdout is the code."""
+        done = self.procs.run(
+            "invite-doctor", [SERVER_BIN, "invite-doctor", "--email", email, *extra], self.env
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    def api(self) -> Api:
+        return Api(self.target, invite=self.invite)
+
     def wait_server(self) -> None:
         assert self.server is not None
         wait_serving(self.target, self.server)
@@ -491,7 +503,8 @@ class User:
 class Api:
     """Synchronous generated stubs over one channel to a live server."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, *, invite: Callable[[str], str] | None = None) -> None:
+        self._invite = invite
         self.channel = grpc.insecure_channel(target)
         self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
         self.care = care_pb2_grpc.CareServiceStub(self.channel)
@@ -504,9 +517,18 @@ class Api:
         self, role: auth_pb2.Role.ValueType, name: str, *, timezone: str = "UTC"
     ) -> User:
         email = f"{name.split()[-1].lower()}-{uuid.uuid4().hex[:8]}@example.org"
+        code = ""
+        if role == auth_pb2.ROLE_DOCTOR:
+            assert self._invite is not None, "doctors need an invitation: use Deployment.api()"
+            code = self._invite(email)
         signed = self.auth.SignUp(
             auth_pb2.SignUpRequest(
-                name=name, email=email, password=PASSWORD, role=role, timezone=timezone
+                name=name,
+                email=email,
+                password=PASSWORD,
+                role=role,
+                timezone=timezone,
+                invitation_code=code,
             ),
             timeout=15,
         )

@@ -71,21 +71,20 @@ def test_cli_walkthrough(
     rows = Rows(embedded.database_url)
     request.addfinalizer(rows.close)
 
-    out = doctor(
-        *server,
-        "signup",
-        "--name",
-        "Dr Grace Hopper",
-        "--email",
-        "grace@clinic.example",
-        "--role",
-        "doctor",
-        "--timezone",
-        "Europe/Paris",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    # The clinic vouches for its doctors: an uninvited doctor sign-up is refused.
+    signup = [
+        "signup", "--name", "Dr Grace Hopper", "--email", "grace@clinic.example",
+        "--role", "doctor", "--timezone", "Europe/Paris", "--password-stdin",
+    ]  # fmt: skip
+    refused = doctor(*server, *signup, stdin=PASSWORD + "\n", code=3)
+    assert "invitation from the clinic" in refused
+    code = embedded.invite("grace@clinic.example", "--name", "Dr Grace Hopper")
+    out = doctor(*server, *signup, "--invitation-code", code, stdin=PASSWORD + "\n")
     assert re.search(rf"Account created \(id {UUID}\)", out), out
+    # An invitation works once.
+    assert "invitation" in doctor(
+        *server, *signup, "--invitation-code", code, stdin=PASSWORD + "\n", code=3
+    )
     out = patient(
         *server,
         "signup",
@@ -121,12 +120,16 @@ def test_cli_walkthrough(
     assert (me["email"], me["role"], me["timezone"]) == ("sam@example.org", "ROLE_PATIENT", zone)
 
     listed = patient("doctors", "--filter", "hopper")
-    assert listed.splitlines()[0].split() == ["ID", "NAME"]
+    assert listed.splitlines()[0].split() == ["ID", "NAME", "DOMAIN", "REGISTRATION"]
+    assert "clinic.example" in listed
     (found,) = patient.json("doctors", "--filter", "hopper")["doctors"]
     assert found["name"] == "Dr Grace Hopper"
     assert found["id"] in listed
-    assert "Your doctor is now Dr Grace Hopper." in patient("select-doctor", found["id"])
+    assert "Dr Grace Hopper (clinic.example) is on your care team." in patient(
+        "select-doctor", found["id"]
+    )
     assert found["id"] in patient("my-doctor")
+    assert "Dr Grace Hopper" in patient("care-team")
 
     assert "Sam Patient" in doctor("patients")
     (listed_patient,) = doctor.json("patients")["patients"]
@@ -137,6 +140,16 @@ def test_cli_walkthrough(
     assert "Note submitted successfully" in out
     assert "[ ] Buy a thermometer" in out
     assert "Take amoxicillin 500 mg: twice a day for 3 days (6 doses)" in out
+
+    # What a note would change, before it is written; a routine note changes nothing.
+    out = doctor("steps", "preview", "--patient", patient_id, "--text", "Stop amoxicillin.")
+    assert "stops Take amoxicillin 500 mg: 6 doses left cancelled (stopped by this note)" in out
+    out = doctor(
+        "notes", "submit", patient_id, "--wait", "--text",
+        "Patient doing well. Discussed diet and exercise.",
+    )  # fmt: skip
+    assert "nothing actionable: no change to the plan" in out
+    assert "keeps Take amoxicillin 500 mg: as it is, no restart" in out
 
     out = patient("steps")
     assert "Checklist:" in out
@@ -192,15 +205,40 @@ def test_cli_walkthrough(
     assert statuses.count("REMINDER_STATUS_TAKEN") == 1
 
     table = patient("adherence").splitlines()
-    assert table[0].split() == ["ACTION", "TAKEN", "SKIPPED", "MISSED", "UPCOMING"]
-    assert table[1].split()[-4:] == ["1", "0", "0", "5"]
+    assert table[0].split() == [
+        "ACTION", "PRESCRIBED", "TAKEN", "SKIPPED", "MISSED", "MADE", "UP", "UPCOMING", "ENDS",
+    ]  # fmt: skip
     assert table[1].startswith("Take amoxicillin 500 mg")
+    assert table[1].split()[4:10] == ["6", "1", "0", "0", "0", "5"]
     assert doctor.json("adherence", patient_id)["items"][0]["taken"] == 1
+
+    # The second dose is never answered: once its window has passed (moved into the past
+    # here), it is missed and one dose is added after the last one of the course.
+    second = rows.reminders(patient_id)[1]
+    now = utcnow()
+    rows.move(
+        second.id, due_at=now - timedelta(minutes=2), window_ends_at=now - timedelta(seconds=1)
+    )
+    wait_until(
+        lambda: any(r.makeup_of_id == second.id for r in rows.reminders(patient_id)),
+        timeout=20,
+        what="the make-up dose",
+    )
+    out = patient("reminders")
+    assert re.search(
+        r"Take amoxicillin 500 mg: course extended to \w{3} \d{1,2} \w{3} "
+        r"\(1 dose missed, made up at the end\)",
+        out,
+    ), out
+    assert "Take amoxicillin 500 mg (make-up)" in out
+    assert "course extended to" in patient("steps")
+    counts = patient.json("adherence")["items"][0]
+    assert (counts["missed"], counts["madeUp"], counts["upcoming"]) == (1, 1, 5)
 
     calendar = Calendar.from_ical(patient("reminders", "ics"))
     events = list(calendar.walk("VEVENT"))
     remaining = [r for r in rows.reminders(patient_id) if r.status == "SCHEDULED"]
-    assert len(events) == len(remaining) == 5
+    assert len(events) == len(remaining) == 5  # 4 regular doses left and the made-up one
     assert {str(e.get("SUMMARY")) for e in events} == {"Take amoxicillin 500 mg"}
     starts = sorted(e.decoded("DTSTART").astimezone(UTC) for e in events)
     assert starts == [r.due_at for r in remaining]

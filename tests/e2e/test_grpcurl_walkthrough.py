@@ -64,16 +64,21 @@ def test_grpcurl_walkthrough(embedded: Deployment, processes: Processes) -> None
     assert "rpc SubmitNote ( .carenotes.v1.SubmitNoteRequest )" in described
     assert "string email" in g.run("describe", "carenotes.v1.SignUpRequest")
 
-    doctor_id = g.call(
-        "carenotes.v1.AuthService/SignUp",
-        {
-            "name": "Dr Ada Lovelace",
-            "email": "ada@clinic.example",
-            "password": "blue-kettle-harbour-42",
-            "role": "ROLE_DOCTOR",
-            "timezone": "Europe/London",
-        },
-    )["user_id"]
+    ada = {
+        "name": "Dr Ada Lovelace",
+        "email": "ada@clinic.example",
+        "password": "blue-kettle-harbour-42",
+        "role": "ROLE_DOCTOR",
+        "timezone": "Europe/London",
+    }
+    uninvited = g.run(
+        "carenotes.v1.AuthService/SignUp", data=json.dumps(ada), code=64 + 7
+    )  # PERMISSION_DENIED
+    assert "invitation" in uninvited
+    code = embedded.invite("ada@clinic.example", "--registration", "GMC 1815")
+    doctor_id = g.call("carenotes.v1.AuthService/SignUp", {**ada, "invitation_code": code})[
+        "user_id"
+    ]
     patient_id = g.call(
         "carenotes.v1.AuthService/SignUp",
         {
@@ -115,7 +120,7 @@ def test_grpcurl_walkthrough(embedded: Deployment, processes: Processes) -> None
         {"patientId": patient_id, "note": NOTE, "waitForSteps": True},
         token=doc,
     )
-    assert submitted["message"] == "Note submitted successfully"
+    assert submitted["message"] == "Note submitted successfully; the plan in force is updated"
     assert submitted["extraction_status"] == "EXTRACTION_STATUS_DONE"
     steps = submitted["actionable_steps"]
     assert [c["text"] for c in steps["checklist"]] == ["Buy a thermometer"]
@@ -129,6 +134,46 @@ def test_grpcurl_walkthrough(embedded: Deployment, processes: Processes) -> None
     assert [p["action"] for p in in_force["plan"]] == ["Take amoxicillin 500 mg"]
     reminders = g.call("carenotes.v1.StepsService/ListReminders", token=token)["reminders"]
     assert len(reminders) == 6
+
+    # A routine note changes nothing; an implausible schedule is refused, plan kept.
+    routine = g.call(
+        "carenotes.v1.CareService/SubmitNote",
+        {
+            "patient_id": patient_id,
+            "note": "Patient doing well. Discussed diet and exercise.",
+            "wait_for_steps": True,
+        },
+        token=doc,
+    )
+    assert routine["message"].endswith("no change to the plan")
+    (kept,) = routine["actionable_steps"]["plan_change"]["items"]
+    assert kept["kind"] == "PLAN_CHANGE_KIND_KEPT"
+    assert kept["in_force"]["action"] == "Take amoxicillin 500 mg"
+    refused_note = g.call(
+        "carenotes.v1.CareService/SubmitNote",
+        {
+            "patient_id": patient_id,
+            "note": "Amoxicillin 500 mg 40 times daily for 5 days.",
+            "wait_for_steps": True,
+        },
+        token=doc,
+    )
+    assert refused_note["extraction_status"] == "EXTRACTION_STATUS_FAILED"
+    assert "40 doses a day" in refused_note["failure_reason"]
+    again = g.call("carenotes.v1.StepsService/ListReminders", token=token)["reminders"]
+    assert [r["id"] for r in again] == [r["id"] for r in reminders]
+    preview = g.call(
+        "carenotes.v1.StepsService/PreviewActionableSteps",
+        {"patient_id": patient_id, "note": "Azithromycin 250 mg on Mon/Wed/Fri for 4 weeks."},
+        token=doc,
+    )
+    assert preview["plan"][0]["schedule"]["days_of_week"] == [
+        "DAY_OF_WEEK_MONDAY",
+        "DAY_OF_WEEK_WEDNESDAY",
+        "DAY_OF_WEEK_FRIDAY",
+    ]
+    changes = {c["kind"] for c in preview["plan_change"]["items"]}
+    assert changes == {"PLAN_CHANGE_KIND_STARTED", "PLAN_CHANGE_KIND_STOPPED"}
 
     health = g.call("grpc.health.v1.Health/Check", {"service": "carenotes.v1.CareService"})
     assert health == {"status": "SERVING"}

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def api(production: Deployment) -> Iterator[Api]:
-    client = Api(production.target)
+    client = production.api()
     yield client
     client.close()
 
@@ -275,7 +275,7 @@ def test_sigterm_reports_not_serving_and_exits_cleanly(
     deployment: Deployment = request.getfixturevalue(topology)
     server = deployment.server
     assert server is not None
-    api = Api(deployment.target)
+    api = deployment.api()
     request.addfinalizer(api.close)
     _, patient = api.assigned_pair()
     recorder = open_stream(api, patient, request)
@@ -401,7 +401,7 @@ def test_embedded_restart_keeps_claimed_reminders_on_time(
     with a delay) just before a restart must still fire on time after it, not once its
     claim has gone stale."""
     assert embedded.server is not None
-    api = Api(embedded.target)
+    api = embedded.api()
     request.addfinalizer(api.close)
     rows = Rows(embedded.database_url)
     request.addfinalizer(rows.close)

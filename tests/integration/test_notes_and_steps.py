@@ -145,12 +145,15 @@ async def test_notes_are_readable_only_by_patient_and_author(harness: Harness) -
     assert len(denied) >= 5
 
 
-async def test_unassigned_doctor_loses_access_at_once(harness: Harness) -> None:
+async def test_a_removed_doctor_loses_access_at_once(harness: Harness) -> None:
     doctor, patient = await harness.assigned_pair()
     sent = await submit(harness, doctor.metadata, patient.id, NOTE_V1)
     other = await harness.doctor()
     await harness.care.SelectDoctor(
         care_pb2.SelectDoctorRequest(doctor_id=other.id), metadata=patient.metadata
+    )
+    await harness.care.RemoveDoctor(
+        care_pb2.RemoveDoctorRequest(doctor_id=doctor.id), metadata=patient.metadata
     )
     await expect_code(
         harness.care.GetNote(
@@ -164,6 +167,19 @@ async def test_unassigned_doctor_loses_access_at_once(harness: Harness) -> None:
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
+    await expect_code(
+        harness.care.SubmitNote(
+            care_pb2.SubmitNoteRequest(patient_id=patient.id, note=NOTE_V2),
+            metadata=doctor.metadata,
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    # The plan the removed doctor wrote stays in force (a change of GP does not stop a
+    # patient's medication), still labelled with its prescriber.
+    in_force = await harness.steps.GetActionableSteps(
+        steps_pb2.GetActionableStepsRequest(patient_id=patient.id), metadata=other.metadata
+    )
+    assert [p.doctor_id for p in in_force.plan] == [doctor.id]
 
 
 async def test_no_clinical_word_is_stored_in_clear(harness: Harness) -> None:

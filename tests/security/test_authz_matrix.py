@@ -10,7 +10,10 @@ skip the matrix. Every response and error message of a cell is also checked for 
 other care pair's secrets (note text, step texts, email, name, record ids).
 
 "own" aims at the records of patient P and doctor D; "foreign" is the same request
-from the stranger pair (patient S, doctor X), who have records of their own.
+from the stranger pair (patient S, doctor X), who have records of their own; "team" is
+the same request from T, a second doctor on P's care team (who sees every plan in force,
+never another doctor's note), and "removed" from R, who wrote a plan for P and was then
+removed from the team (and so sees nothing of P any more).
 """
 
 from __future__ import annotations
@@ -47,7 +50,12 @@ CELLS: dict[tuple[str, str], str] = {
     ("patient", "foreign"): "stranger_patient",
     ("doctor", "own"): "doctor",
     ("doctor", "foreign"): "stranger_doctor",
+    ("doctor", "team"): "team_doctor",
+    ("doctor", "removed"): "removed_doctor",
 }
+EVERYONE = tuple(CELLS.values())
+SIGNED_IN = tuple(c for c in EVERYONE if c != ANONYMOUS)
+DOCTORS = ("doctor", "stranger_doctor", "team_doctor", "removed_doctor")
 ROLE_OF_CALLER = {caller: role for (role, _), caller in CELLS.items()}
 
 # Record-level outcome for each caller the RPC's access policy admits. "own" callers are
@@ -55,78 +63,86 @@ ROLE_OF_CALLER = {caller: role for (role, _), caller in CELLS.items()}
 # anonymous caller too. Comments quote the contract.
 RECORD_RULES: dict[str, dict[str, grpc.StatusCode]] = {
     # Public: no record; possession of the credentials is the authority.
-    "AuthService.SignUp": dict.fromkeys(
-        ("anonymous", "patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
-    "AuthService.Login": dict.fromkeys(
-        ("anonymous", "patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
-    "AuthService.RefreshToken": dict.fromkeys(
-        ("anonymous", "patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
+    "AuthService.SignUp": dict.fromkeys(EVERYONE, OK),
+    "AuthService.Login": dict.fromkeys(EVERYONE, OK),
+    "AuthService.RefreshToken": dict.fromkeys(EVERYONE, OK),
     # Caller-scoped: every signed-in user acts on their own account only.
-    "AuthService.Logout": dict.fromkeys(
-        ("patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
-    "AuthService.WhoAmI": dict.fromkeys(
-        ("patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
-    "AuthService.ChangePassword": dict.fromkeys(
-        ("patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
-    "CareService.ListDoctors": dict.fromkeys(
-        ("patient", "stranger_patient", "doctor", "stranger_doctor"), OK
-    ),
+    "AuthService.Logout": dict.fromkeys(SIGNED_IN, OK),
+    "AuthService.WhoAmI": dict.fromkeys(SIGNED_IN, OK),
+    "AuthService.ChangePassword": dict.fromkeys(SIGNED_IN, OK),
+    "CareService.ListDoctors": dict.fromkeys(SIGNED_IN, OK),
     # "PERMISSION_DENIED when patient_id is given and is not the caller."
     "CareService.SelectDoctor": {"patient": OK, "stranger_patient": DENIED},
+    # "NOT_FOUND when the doctor is not on the team": S's team never holds P's doctors.
+    "CareService.RemoveDoctor": {"patient": OK, "stranger_patient": NOT_FOUND},
+    # The caller's own team: S's never lists P's doctors.
+    "CareService.ListCareTeam": {"patient": OK, "stranger_patient": OK},
     # The caller's own doctor: S gets their own (X), never P's.
     "CareService.GetMyDoctor": {"patient": OK, "stranger_patient": OK},
-    # The caller's own patients: X's list never holds P.
-    "CareService.ListPatients": {"doctor": OK, "stranger_doctor": OK},
-    # "Only the patient's current doctor may write (PERMISSION_DENIED otherwise)."
-    "CareService.SubmitNote": {"doctor": OK, "stranger_doctor": DENIED},
-    # "Others get PERMISSION_DENIED (audited)."
+    # The caller's own patients: X's list never holds P, R's no longer does.
+    "CareService.ListPatients": dict.fromkeys(DOCTORS, OK),
+    # "Only a doctor on the patient's care team may write (PERMISSION_DENIED otherwise)."
+    "CareService.SubmitNote": {
+        "doctor": OK,
+        "team_doctor": OK,
+        "stranger_doctor": DENIED,
+        "removed_doctor": DENIED,
+    },
+    # "or for a doctor on the patient's team, who sees the notes they wrote. Others get
+    # PERMISSION_DENIED (audited)."
     "CareService.ListNotes": {
         "patient": OK,
         "stranger_patient": DENIED,
         "doctor": OK,
+        "team_doctor": OK,
         "stranger_doctor": DENIED,
+        "removed_doctor": DENIED,
     },
-    # "for its patient or its author only; NOT_FOUND otherwise (audited)."
+    # "for its patient or its author (while on the patient's team) only; NOT_FOUND
+    # otherwise (audited)": D's note is neither T's nor R's.
     "CareService.GetNote": {
         "patient": OK,
         "stranger_patient": NOT_FOUND,
         "doctor": OK,
+        "team_doctor": NOT_FOUND,
         "stranger_doctor": NOT_FOUND,
+        "removed_doctor": NOT_FOUND,
     },
-    # "Anyone else gets PERMISSION_DENIED (audited)."
+    # "for a doctor on the patient's care team ... every team doctor's plan included.
+    # Anyone else gets PERMISSION_DENIED (audited)."
     "StepsService.GetActionableSteps": {
         "patient": OK,
         "stranger_patient": DENIED,
         "doctor": OK,
+        "team_doctor": OK,
         "stranger_doctor": DENIED,
+        "removed_doctor": DENIED,
     },
     # "NOT_FOUND for an item that is not the caller's."
     "StepsService.CompleteChecklistItem": {"patient": OK, "stranger_patient": NOT_FOUND},
-    # No record: runs the extractor on the given text only.
-    "StepsService.PreviewActionableSteps": {"doctor": OK, "stranger_doctor": OK},
+    # No patient given: runs the extractor on the given text only.
+    "StepsService.PreviewActionableSteps": dict.fromkeys(DOCTORS, OK),
     # "NOT_FOUND for a reminder that is not the caller's."
     "StepsService.AcknowledgeReminder": {"patient": OK, "stranger_patient": NOT_FOUND},
-    # "For the patient ... or their current doctor" (others: PERMISSION_DENIED).
+    # "For the patient ... or a doctor on their care team" (others: PERMISSION_DENIED).
     "StepsService.GetAdherence": {
         "patient": OK,
         "stranger_patient": DENIED,
         "doctor": OK,
+        "team_doctor": OK,
         "stranger_doctor": DENIED,
+        "removed_doctor": DENIED,
     },
     # Own feed; resuming after another patient's reminder id is NOT_FOUND (the cursor
-    # of an unknown or foreign reminder, RemindersService.cursor_seq).
+    # of an unknown or foreign reminder; audited).
     "StepsService.StreamReminders": {"patient": OK, "stranger_patient": NOT_FOUND},
     "StepsService.ListReminders": {
         "patient": OK,
         "stranger_patient": DENIED,
         "doctor": OK,
+        "team_doctor": OK,
         "stranger_doctor": DENIED,
+        "removed_doctor": DENIED,
     },
     # The caller's own calendar: S's holds none of P's reminders.
     "StepsService.ExportCalendar": {"patient": OK, "stranger_patient": OK},
@@ -152,6 +168,15 @@ def _sync(build: Callable[[World], Message]) -> RequestFactory:
 
 async def _refresh_request(w: World) -> Message:
     return auth_pb2.RefreshTokenRequest(refresh_token=await _fresh_refresh_token(w))
+
+
+async def _remove_doctor_request(w: World) -> Message:
+    """A doctor who just joined P's team, so that removing them changes nothing else."""
+    passing = await w.h.doctor()
+    await w.h.care.SelectDoctor(
+        care_pb2.SelectDoctorRequest(doctor_id=passing.id), metadata=w.own.patient.metadata
+    )
+    return care_pb2.RemoveDoctorRequest(doctor_id=passing.id)
 
 
 # One request per RPC, aimed at the own pair's records (P, D, P's note, item, reminder).
@@ -181,6 +206,8 @@ REQUESTS: dict[str, RequestFactory] = {
             doctor_id=w.own.doctor.id, patient_id=w.own.patient.id
         )
     ),
+    "CareService.RemoveDoctor": _remove_doctor_request,
+    "CareService.ListCareTeam": _sync(lambda w: care_pb2.ListCareTeamRequest(include_former=True)),
     "CareService.GetMyDoctor": _sync(lambda w: care_pb2.GetMyDoctorRequest()),
     "CareService.ListPatients": _sync(lambda w: care_pb2.ListPatientsRequest()),
     "CareService.SubmitNote": _sync(
@@ -306,3 +333,48 @@ async def test_authorization_matrix(harness: Harness) -> None:
     assert not leaked, "\n".join(leaked)
     # The leak detector works: P does receive P's own note text somewhere.
     assert own_texts_seen
+
+
+async def test_an_uninvited_doctor_sign_up_is_refused_whoever_asks(harness: Harness) -> None:
+    """Doctor accounts are vouched for by the clinic: no code, a wrong one, one for
+    another email, or a used one gets PERMISSION_DENIED, and nothing is written."""
+    from tests.security.world import row_counts
+
+    email = f"uninvited-{uuid.uuid4().hex[:8]}@example.org"
+    other_email = f"invited-{uuid.uuid4().hex[:8]}@example.org"
+    code = harness.invite(other_email)
+    channel = grpc.insecure_channel(harness.target)
+    sign_up = next(m for m in methods() if short_name(path_of(m)) == "AuthService.SignUp")
+    try:
+        before = row_counts(harness)
+        for attempt in ("", "AAAA-BBBB-CCCC-DDDD-EEEE", code):
+            request = auth_pb2.SignUpRequest(
+                name="Dr Uninvited",
+                email=email,
+                password=DEFAULT_PASSWORD,
+                role=auth_pb2.ROLE_DOCTOR,
+                invitation_code=attempt,
+            )
+            outcome = await asyncio.to_thread(call, channel, sign_up, request, ())
+            assert outcome.code == DENIED, (attempt, outcome)
+            assert "invitation" in outcome.details
+        assert row_counts(harness) == before
+        # The right email with its code works once, and only once.
+        good = auth_pb2.SignUpRequest(
+            name="Dr Invited",
+            email=other_email,
+            password=DEFAULT_PASSWORD,
+            role=auth_pb2.ROLE_DOCTOR,
+            invitation_code=code,
+        )
+        assert (await asyncio.to_thread(call, channel, sign_up, good, ())).code == OK
+        again = auth_pb2.SignUpRequest(
+            name="Dr Invited Twice",
+            email=f"second-{other_email}",
+            password=DEFAULT_PASSWORD,
+            role=auth_pb2.ROLE_DOCTOR,
+            invitation_code=code,
+        )
+        assert (await asyncio.to_thread(call, channel, sign_up, again, ())).code == DENIED
+    finally:
+        channel.close()

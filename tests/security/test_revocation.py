@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable
+from dataclasses import dataclass, field
 
 import grpc
 
@@ -215,3 +216,46 @@ async def test_an_open_reminder_stream_stops_after_logout(harness: Harness) -> N
     code = await reader
     assert after not in received, "a logged-out session kept receiving reminders"
     assert code in (UNAUTH, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+@dataclass
+class Race:
+    """WhoAmI callers racing one Logout: how many succeeded after it returned."""
+
+    metadata: tuple[tuple[str, str]]
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    logged_out_at: float | None = None
+    late_successes: int = 0
+    refusals: list[grpc.StatusCode] = field(default_factory=list)
+
+    async def hammer(self, h: Harness) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.stop.is_set():
+            started = loop.time()
+            try:
+                await h.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=self.metadata)
+            except grpc.aio.AioRpcError as e:
+                self.refusals.append(e.code())
+                continue
+            if self.logged_out_at is not None and started > self.logged_out_at:
+                self.late_successes += 1
+
+
+async def test_no_token_works_once_its_logout_has_returned(harness: Harness) -> None:
+    """Revocation always wins over the session cache: WhoAmI calls racing a Logout may
+    succeed while it runs, never after it returned (80 trials, 8 concurrent callers)."""
+    h = harness
+    account = await h.patient()
+    loop = asyncio.get_running_loop()
+    for _ in range(80):
+        session = await login(h, account)
+        race = Race(bearer(session.access_token))
+        callers = [asyncio.ensure_future(race.hammer(h)) for _ in range(8)]
+        await asyncio.sleep(0.005)
+        await h.auth.Logout(auth_pb2.LogoutRequest(), metadata=race.metadata)
+        race.logged_out_at = loop.time()
+        await asyncio.sleep(0.05)
+        race.stop.set()
+        await asyncio.gather(*callers)
+        assert race.late_successes == 0
+        assert set(race.refusals) <= {UNAUTH}

@@ -3,8 +3,10 @@
 Two care pairs: the *own* pair (doctor D, patient P) and the *stranger* pair (doctor X,
 patient S). Each patient has a note from their doctor, extracted steps (a checklist
 item and a plan), and one reminder already delivered (SENT), so every RPC has a real
-record to aim at. Every secret of a pair (note text, step texts, email, record ids) is
-kept so a test can check it never reaches the other pair or an anonymous caller.
+record to aim at. P's care team also has a second doctor T (no note of their own), and
+a doctor R who wrote a plan for P and was then removed from the team. Every secret of a
+pair (note text, step texts, email, record ids) is kept so a test can check it never
+reaches the other pair or an anonymous caller.
 
 Calls go through generic, descriptor-driven callables (`call`), so the tests iterate
 over the contract rather than over hand-written stubs.
@@ -43,7 +45,16 @@ STRANGER_NOTE = (
 )
 
 ANONYMOUS = "anonymous"
-CALLERS = ("anonymous", "patient", "doctor", "stranger_patient", "stranger_doctor")
+CALLERS = (
+    "anonymous",
+    "patient",
+    "doctor",
+    "team_doctor",
+    "removed_doctor",
+    "stranger_patient",
+    "stranger_doctor",
+)
+REMOVED_DOCTORS_NOTE = "Hypertension. Lisinopril 10 mg once daily. Buy a blood pressure cuff."
 
 
 def methods() -> list[MethodDescriptor]:
@@ -99,12 +110,16 @@ class World:
     h: Harness
     own: Pair
     stranger: Pair
+    team_doctor: Account
+    removed_doctor: Account
     tokens: dict[str, str] = field(default_factory=dict)
 
     def account(self, caller: str) -> Account | None:
         return {
             "patient": self.own.patient,
             "doctor": self.own.doctor,
+            "team_doctor": self.team_doctor,
+            "removed_doctor": self.removed_doctor,
             "stranger_patient": self.stranger.patient,
             "stranger_doctor": self.stranger.doctor,
         }.get(caller)
@@ -145,7 +160,10 @@ class World:
         assert self.stranger.secrets is not None
         if caller in ("patient", "doctor"):
             return self.stranger.secrets.strings()
-        if caller in ("stranger_patient", "stranger_doctor"):
+        if caller == "team_doctor":
+            # Every plan in force, yes (safe prescribing); another doctor's note, never.
+            return [*self.stranger.secrets.strings(), self.own.secrets.note_text]
+        if caller in ("stranger_patient", "stranger_doctor", "removed_doctor"):
             return self.own.secrets.strings()
         return self.own.secrets.strings() + self.stranger.secrets.strings()
 
@@ -219,10 +237,31 @@ async def deliver_next_reminder(h: Harness, patient_id: str) -> str:
     return str(reminder_id)
 
 
+async def _join(h: Harness, patient: Account, doctor: Account) -> None:
+    await h.care.SelectDoctor(
+        care_pb2.SelectDoctorRequest(doctor_id=doctor.id), metadata=patient.metadata
+    )
+
+
 async def build_world(h: Harness) -> World:
     own = await _seed_pair(h, OWN_NOTE)
     stranger = await _seed_pair(h, STRANGER_NOTE)
-    world = World(h, own, stranger)
+    team_doctor = await h.doctor()
+    await _join(h, own.patient, team_doctor)
+    removed = await h.doctor()
+    await _join(h, own.patient, removed)
+    written = await h.care.SubmitNote(
+        care_pb2.SubmitNoteRequest(
+            patient_id=own.patient.id, note=REMOVED_DOCTORS_NOTE, wait_for_steps=True
+        ),
+        metadata=removed.metadata,
+        timeout=30,
+    )
+    assert written.extraction_status == care_pb2.EXTRACTION_STATUS_DONE, written
+    await h.care.RemoveDoctor(
+        care_pb2.RemoveDoctorRequest(doctor_id=removed.id), metadata=own.patient.metadata
+    )
+    world = World(h, own, stranger, team_doctor, removed)
     for caller in CALLERS:
         account = world.account(caller)
         if account is not None:
@@ -239,6 +278,8 @@ def leaks(payload: bytes | str, forbidden: Iterable[str]) -> list[str]:
 ROW_TABLES = (
     "users",
     "auth_sessions",
+    "device_tokens",
+    "doctor_invitations",
     "care_assignments",
     "pair_keys",
     "notes",

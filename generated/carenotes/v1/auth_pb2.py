@@ -26,7 +26,7 @@ from carenotes.v1 import options_pb2 as carenotes_dot_v1_dot_options__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63\x61renotes/v1/auth.proto\x12\x0c\x63\x61renotes.v1\x1a\x1a\x63\x61renotes/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12 \n\x04role\x18\x04 \x01(\x0e\x32\x12.carenotes.v1.Role\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"r\n\rSignUpRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12 \n\x04role\x18\x04 \x01(\x0e\x32\x12.carenotes.v1.Role\x12\x10\n\x08timezone\x18\x05 \x01(\t\"!\n\x0eSignUpResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\xd9\x01\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12<\n\x18refresh_token_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x04user\x18\x05 \x01(\x0b\x32\x12.carenotes.v1.User\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x0f\n\rLogoutRequest\"\x10\n\x0eLogoutResponse\"\x0f\n\rWhoAmIRequest\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"\x18\n\x16\x43hangePasswordResponse*?\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_PATIENT\x10\x01\x12\x0f\n\x0bROLE_DOCTOR\x10\x02\x32\xe5\x03\n\x0b\x41uthService\x12I\n\x06SignUp\x12\x1b.carenotes.v1.SignUpRequest\x1a\x1c.carenotes.v1.SignUpResponse\"\x04\x80\x80\x19\x01\x12\x46\n\x05Login\x12\x1a.carenotes.v1.LoginRequest\x1a\x1b.carenotes.v1.LoginResponse\"\x04\x80\x80\x19\x01\x12T\n\x0cRefreshToken\x12!.carenotes.v1.RefreshTokenRequest\x1a\x1b.carenotes.v1.LoginResponse\"\x04\x80\x80\x19\x01\x12I\n\x06Logout\x12\x1b.carenotes.v1.LogoutRequest\x1a\x1c.carenotes.v1.LogoutResponse\"\x04\x80\x80\x19\x02\x12?\n\x06WhoAmI\x12\x1b.carenotes.v1.WhoAmIRequest\x1a\x12.carenotes.v1.User\"\x04\x80\x80\x19\x02\x12\x61\n\x0e\x43hangePassword\x12#.carenotes.v1.ChangePasswordRequest\x1a$.carenotes.v1.ChangePasswordResponse\"\x04\x80\x80\x19\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63\x61renotes/v1/auth.proto\x12\x0c\x63\x61renotes.v1\x1a\x1a\x63\x61renotes/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12 \n\x04role\x18\x04 \x01(\x0e\x32\x12.carenotes.v1.Role\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8b\x01\n\rSignUpRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12 \n\x04role\x18\x04 \x01(\x0e\x32\x12.carenotes.v1.Role\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x17\n\x0finvitation_code\x18\x06 \x01(\t\"!\n\x0eSignUpResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"E\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65vice_token\x18\x03 \x01(\t\"\xef\x01\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12<\n\x18refresh_token_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x04user\x18\x05 \x01(\x0b\x32\x12.carenotes.v1.User\x12\x14\n\x0c\x64\x65vice_token\x18\x06 \x01(\t\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x0f\n\rLogoutRequest\"\x10\n\x0eLogoutResponse\"\x0f\n\rWhoAmIRequest\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"\x18\n\x16\x43hangePasswordResponse*?\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_PATIENT\x10\x01\x12\x0f\n\x0bROLE_DOCTOR\x10\x02\x32\xe5\x03\n\x0b\x41uthService\x12I\n\x06SignUp\x12\x1b.carenotes.v1.SignUpRequest\x1a\x1c.carenotes.v1.SignUpResponse\"\x04\x80\x80\x19\x01\x12\x46\n\x05Login\x12\x1a.carenotes.v1.LoginRequest\x1a\x1b.carenotes.v1.LoginResponse\"\x04\x80\x80\x19\x01\x12T\n\x0cRefreshToken\x12!.carenotes.v1.RefreshTokenRequest\x1a\x1b.carenotes.v1.LoginResponse\"\x04\x80\x80\x19\x01\x12I\n\x06Logout\x12\x1b.carenotes.v1.LogoutRequest\x1a\x1c.carenotes.v1.LogoutResponse\"\x04\x80\x80\x19\x02\x12?\n\x06WhoAmI\x12\x1b.carenotes.v1.WhoAmIRequest\x1a\x12.carenotes.v1.User\"\x04\x80\x80\x19\x02\x12\x61\n\x0e\x43hangePassword\x12#.carenotes.v1.ChangePasswordRequest\x1a$.carenotes.v1.ChangePasswordResponse\"\x04\x80\x80\x19\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,30 +45,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['WhoAmI']._serialized_options = b'\200\200\031\002'
   _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._serialized_options = b'\200\200\031\002'
-  _globals['_ROLE']._serialized_start=869
-  _globals['_ROLE']._serialized_end=932
+  _globals['_ROLE']._serialized_start=939
+  _globals['_ROLE']._serialized_end=1002
   _globals['_USER']._serialized_start=103
   _globals['_USER']._serialized_end=250
-  _globals['_SIGNUPREQUEST']._serialized_start=252
-  _globals['_SIGNUPREQUEST']._serialized_end=366
-  _globals['_SIGNUPRESPONSE']._serialized_start=368
-  _globals['_SIGNUPRESPONSE']._serialized_end=401
-  _globals['_LOGINREQUEST']._serialized_start=403
-  _globals['_LOGINREQUEST']._serialized_end=450
-  _globals['_LOGINRESPONSE']._serialized_start=453
-  _globals['_LOGINRESPONSE']._serialized_end=670
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=672
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=716
-  _globals['_LOGOUTREQUEST']._serialized_start=718
-  _globals['_LOGOUTREQUEST']._serialized_end=733
-  _globals['_LOGOUTRESPONSE']._serialized_start=735
-  _globals['_LOGOUTRESPONSE']._serialized_end=751
-  _globals['_WHOAMIREQUEST']._serialized_start=753
-  _globals['_WHOAMIREQUEST']._serialized_end=768
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=770
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=841
-  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=843
-  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=867
-  _globals['_AUTHSERVICE']._serialized_start=935
-  _globals['_AUTHSERVICE']._serialized_end=1420
+  _globals['_SIGNUPREQUEST']._serialized_start=253
+  _globals['_SIGNUPREQUEST']._serialized_end=392
+  _globals['_SIGNUPRESPONSE']._serialized_start=394
+  _globals['_SIGNUPRESPONSE']._serialized_end=427
+  _globals['_LOGINREQUEST']._serialized_start=429
+  _globals['_LOGINREQUEST']._serialized_end=498
+  _globals['_LOGINRESPONSE']._serialized_start=501
+  _globals['_LOGINRESPONSE']._serialized_end=740
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=742
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=786
+  _globals['_LOGOUTREQUEST']._serialized_start=788
+  _globals['_LOGOUTREQUEST']._serialized_end=803
+  _globals['_LOGOUTRESPONSE']._serialized_start=805
+  _globals['_LOGOUTRESPONSE']._serialized_end=821
+  _globals['_WHOAMIREQUEST']._serialized_start=823
+  _globals['_WHOAMIREQUEST']._serialized_end=838
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=840
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=911
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=913
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=937
+  _globals['_AUTHSERVICE']._serialized_start=1005
+  _globals['_AUTHSERVICE']._serialized_end=1490
 # @@protoc_insertion_point(module_scope)

@@ -95,6 +95,7 @@ class SignUpRequest(_message.Message):
     PASSWORD_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     TIMEZONE_FIELD_NUMBER: _builtins.int
+    INVITATION_CODE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Display name, 1 to 200 characters."""
     email: _builtins.str
@@ -105,6 +106,10 @@ class SignUpRequest(_message.Message):
     """PATIENT or DOCTOR."""
     timezone: _builtins.str
     """IANA timezone name; empty means "UTC"."""
+    invitation_code: _builtins.str
+    """Doctors only: the one-time code of the clinic's invitation for this email. The
+    invitation's name and registration number, when it has them, are the account's.
+    """
     def __init__(
         self,
         *,
@@ -113,10 +118,11 @@ class SignUpRequest(_message.Message):
         password: _builtins.str = ...,
         role: Global___Role.ValueType = ...,
         timezone: _builtins.str = ...,
+        invitation_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "name", b"name", "password", b"password", "role", b"role", "timezone", b"timezone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "invitation_code", b"invitation_code", "name", b"name", "password", b"password", "role", b"role", "timezone", b"timezone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -148,19 +154,23 @@ class LoginRequest(_message.Message):
 
     EMAIL_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    DEVICE_TOKEN_FIELD_NUMBER: _builtins.int
     email: _builtins.str
     """Email address (any case)."""
     password: _builtins.str
     """Password."""
+    device_token: _builtins.str
+    """Optional: the device_token an earlier Login of this user returned to this client."""
     def __init__(
         self,
         *,
         email: _builtins.str = ...,
         password: _builtins.str = ...,
+        device_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "password", b"password"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_token", b"device_token", "email", b"email", "password", b"password"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -177,10 +187,15 @@ class LoginResponse(_message.Message):
     REFRESH_TOKEN_FIELD_NUMBER: _builtins.int
     REFRESH_TOKEN_EXPIRES_AT_FIELD_NUMBER: _builtins.int
     USER_FIELD_NUMBER: _builtins.int
+    DEVICE_TOKEN_FIELD_NUMBER: _builtins.int
     access_token: _builtins.str
     """JWT to send as `authorization: Bearer <access_token>`."""
     refresh_token: _builtins.str
     """Opaque token for RefreshToken; single use."""
+    device_token: _builtins.str
+    """Set when the client gave no valid device token: keep it (it lasts 180 days) and
+    send it with later logins of this user.
+    """
     @_builtins.property
     def access_token_expires_at(self) -> _timestamp_pb2.Timestamp:
         """When the access token expires."""
@@ -201,10 +216,11 @@ class LoginResponse(_message.Message):
         refresh_token: _builtins.str = ...,
         refresh_token_expires_at: _timestamp_pb2.Timestamp | None = ...,
         user: Global___User | None = ...,
+        device_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["access_token_expires_at", b"access_token_expires_at", "refresh_token_expires_at", b"refresh_token_expires_at", "user", b"user"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_token", b"access_token", "access_token_expires_at", b"access_token_expires_at", "refresh_token", b"refresh_token", "refresh_token_expires_at", b"refresh_token_expires_at", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_token", b"access_token", "access_token_expires_at", b"access_token_expires_at", "device_token", b"device_token", "refresh_token", b"refresh_token", "refresh_token_expires_at", b"refresh_token_expires_at", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

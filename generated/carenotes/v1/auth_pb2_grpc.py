@@ -74,9 +74,13 @@ class AuthServiceServicer:
     """
 
     def SignUp(self, request, context):
-        """Creates an account and returns its id. Errors: INVALID_ARGUMENT (with field
-        violations) for a bad name, email, password, role or timezone; ALREADY_EXISTS
-        when the email (compared case-insensitively) is taken.
+        """Creates an account and returns its id. Patients sign up freely; a doctor needs
+        the clinic's invitation code for that email (`carenotes-server invite-doctor`),
+        and without a valid, unused, unexpired one gets PERMISSION_DENIED and nothing is
+        written. Errors: INVALID_ARGUMENT (with field violations) for a bad name (control,
+        invisible or text-direction characters included), email, password, role or
+        timezone; ALREADY_EXISTS when the email (compared case-insensitively) is taken;
+        RESOURCE_EXHAUSTED (RetryInfo) after too many sign-ups from one client.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -85,7 +89,9 @@ class AuthServiceServicer:
     def Login(self, request, context):
         """Exchanges email and password for an access token and a refresh token.
         Unknown email and wrong password get the same UNAUTHENTICATED answer.
-        Repeated failures get RESOURCE_EXHAUSTED with a retry delay.
+        Repeated failures get RESOURCE_EXHAUSTED with a retry delay. A client that gives
+        the device_token of an earlier successful login of the same user is throttled on
+        its own: failures typed elsewhere for that email never lock it out.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,8 +121,9 @@ class AuthServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ChangePassword(self, request, context):
-        """Changes the caller's password; every existing session of the user is revoked.
-        Errors: UNAUTHENTICATED if the current password is wrong; INVALID_ARGUMENT for a
+        """Changes the caller's password; every existing session and device token of the
+        user is revoked. Errors: UNAUTHENTICATED if the current password is wrong,
+        RESOURCE_EXHAUSTED (RetryInfo) after repeated wrong ones; INVALID_ARGUMENT for a
         weak new password.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -36,14 +36,20 @@ class AuthServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuthServiceAsyncStub: ...
     SignUp: _grpc.UnaryUnaryMultiCallable[_auth_pb2.SignUpRequest, _auth_pb2.SignUpResponse]
-    """Creates an account and returns its id. Errors: INVALID_ARGUMENT (with field
-    violations) for a bad name, email, password, role or timezone; ALREADY_EXISTS
-    when the email (compared case-insensitively) is taken.
+    """Creates an account and returns its id. Patients sign up freely; a doctor needs
+    the clinic's invitation code for that email (`carenotes-server invite-doctor`),
+    and without a valid, unused, unexpired one gets PERMISSION_DENIED and nothing is
+    written. Errors: INVALID_ARGUMENT (with field violations) for a bad name (control,
+    invisible or text-direction characters included), email, password, role or
+    timezone; ALREADY_EXISTS when the email (compared case-insensitively) is taken;
+    RESOURCE_EXHAUSTED (RetryInfo) after too many sign-ups from one client.
     """
     Login: _grpc.UnaryUnaryMultiCallable[_auth_pb2.LoginRequest, _auth_pb2.LoginResponse]
     """Exchanges email and password for an access token and a refresh token.
     Unknown email and wrong password get the same UNAUTHENTICATED answer.
-    Repeated failures get RESOURCE_EXHAUSTED with a retry delay.
+    Repeated failures get RESOURCE_EXHAUSTED with a retry delay. A client that gives
+    the device_token of an earlier successful login of the same user is throttled on
+    its own: failures typed elsewhere for that email never lock it out.
     """
     RefreshToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RefreshTokenRequest, _auth_pb2.LoginResponse]
     """Rotates a refresh token: returns a new pair; the presented refresh token stops
@@ -55,8 +61,9 @@ class AuthServiceStub:
     WhoAmI: _grpc.UnaryUnaryMultiCallable[_auth_pb2.WhoAmIRequest, _auth_pb2.User]
     """Returns the signed-in user."""
     ChangePassword: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]
-    """Changes the caller's password; every existing session of the user is revoked.
-    Errors: UNAUTHENTICATED if the current password is wrong; INVALID_ARGUMENT for a
+    """Changes the caller's password; every existing session and device token of the
+    user is revoked. Errors: UNAUTHENTICATED if the current password is wrong,
+    RESOURCE_EXHAUSTED (RetryInfo) after repeated wrong ones; INVALID_ARGUMENT for a
     weak new password.
     """
 
@@ -68,14 +75,20 @@ class AuthServiceAsyncStub(AuthServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     SignUp: _aio.UnaryUnaryMultiCallable[_auth_pb2.SignUpRequest, _auth_pb2.SignUpResponse]  # type: ignore[assignment]
-    """Creates an account and returns its id. Errors: INVALID_ARGUMENT (with field
-    violations) for a bad name, email, password, role or timezone; ALREADY_EXISTS
-    when the email (compared case-insensitively) is taken.
+    """Creates an account and returns its id. Patients sign up freely; a doctor needs
+    the clinic's invitation code for that email (`carenotes-server invite-doctor`),
+    and without a valid, unused, unexpired one gets PERMISSION_DENIED and nothing is
+    written. Errors: INVALID_ARGUMENT (with field violations) for a bad name (control,
+    invisible or text-direction characters included), email, password, role or
+    timezone; ALREADY_EXISTS when the email (compared case-insensitively) is taken;
+    RESOURCE_EXHAUSTED (RetryInfo) after too many sign-ups from one client.
     """
     Login: _aio.UnaryUnaryMultiCallable[_auth_pb2.LoginRequest, _auth_pb2.LoginResponse]  # type: ignore[assignment]
     """Exchanges email and password for an access token and a refresh token.
     Unknown email and wrong password get the same UNAUTHENTICATED answer.
-    Repeated failures get RESOURCE_EXHAUSTED with a retry delay.
+    Repeated failures get RESOURCE_EXHAUSTED with a retry delay. A client that gives
+    the device_token of an earlier successful login of the same user is throttled on
+    its own: failures typed elsewhere for that email never lock it out.
     """
     RefreshToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.RefreshTokenRequest, _auth_pb2.LoginResponse]  # type: ignore[assignment]
     """Rotates a refresh token: returns a new pair; the presented refresh token stops
@@ -87,8 +100,9 @@ class AuthServiceAsyncStub(AuthServiceStub):
     WhoAmI: _aio.UnaryUnaryMultiCallable[_auth_pb2.WhoAmIRequest, _auth_pb2.User]  # type: ignore[assignment]
     """Returns the signed-in user."""
     ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]  # type: ignore[assignment]
-    """Changes the caller's password; every existing session of the user is revoked.
-    Errors: UNAUTHENTICATED if the current password is wrong; INVALID_ARGUMENT for a
+    """Changes the caller's password; every existing session and device token of the
+    user is revoked. Errors: UNAUTHENTICATED if the current password is wrong,
+    RESOURCE_EXHAUSTED (RetryInfo) after repeated wrong ones; INVALID_ARGUMENT for a
     weak new password.
     """
 
@@ -103,9 +117,13 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.SignUpRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.SignUpResponse, _abc.Awaitable[_auth_pb2.SignUpResponse]]:
-        """Creates an account and returns its id. Errors: INVALID_ARGUMENT (with field
-        violations) for a bad name, email, password, role or timezone; ALREADY_EXISTS
-        when the email (compared case-insensitively) is taken.
+        """Creates an account and returns its id. Patients sign up freely; a doctor needs
+        the clinic's invitation code for that email (`carenotes-server invite-doctor`),
+        and without a valid, unused, unexpired one gets PERMISSION_DENIED and nothing is
+        written. Errors: INVALID_ARGUMENT (with field violations) for a bad name (control,
+        invisible or text-direction characters included), email, password, role or
+        timezone; ALREADY_EXISTS when the email (compared case-insensitively) is taken;
+        RESOURCE_EXHAUSTED (RetryInfo) after too many sign-ups from one client.
         """
 
     @_abc_1.abstractmethod
@@ -116,7 +134,9 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_pb2.LoginResponse, _abc.Awaitable[_auth_pb2.LoginResponse]]:
         """Exchanges email and password for an access token and a refresh token.
         Unknown email and wrong password get the same UNAUTHENTICATED answer.
-        Repeated failures get RESOURCE_EXHAUSTED with a retry delay.
+        Repeated failures get RESOURCE_EXHAUSTED with a retry delay. A client that gives
+        the device_token of an earlier successful login of the same user is throttled on
+        its own: failures typed elsewhere for that email never lock it out.
         """
 
     @_abc_1.abstractmethod
@@ -152,8 +172,9 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.ChangePasswordRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_pb2.ChangePasswordResponse]]:
-        """Changes the caller's password; every existing session of the user is revoked.
-        Errors: UNAUTHENTICATED if the current password is wrong; INVALID_ARGUMENT for a
+        """Changes the caller's password; every existing session and device token of the
+        user is revoked. Errors: UNAUTHENTICATED if the current password is wrong,
+        RESOURCE_EXHAUSTED (RetryInfo) after repeated wrong ones; INVALID_ARGUMENT for a
         weak new password.
         """
 

@@ -59,23 +59,153 @@ class Doctor(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_DOMAIN_FIELD_NUMBER: _builtins.int
+    REGISTRATION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The doctor's user id."""
     name: _builtins.str
-    """Display name."""
+    """Display name (for invited doctors, as the clinic gave it)."""
+    email_domain: _builtins.str
+    """The domain of the doctor's email, e.g. "clinic.example": tells look-alike names
+    apart.
+    """
+    registration: _builtins.str
+    """The registration number the clinic gave at invitation (empty when none)."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         name: _builtins.str = ...,
+        email_domain: _builtins.str = ...,
+        registration: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email_domain", b"email_domain", "id", b"id", "name", b"name", "registration", b"registration"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Doctor: _TypeAlias = Doctor  # noqa: Y015
+
+@_typing.final
+class CareTeamMember(_message.Message):
+    """A doctor on a patient's care team."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCTOR_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    ENDED_AT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def doctor(self) -> Global___Doctor:
+        """The doctor."""
+
+    @_builtins.property
+    def started_at(self) -> _timestamp_pb2.Timestamp:
+        """When the patient added them."""
+
+    @_builtins.property
+    def ended_at(self) -> _timestamp_pb2.Timestamp:
+        """When they left the team (unset while they are on it)."""
+
+    def __init__(
+        self,
+        *,
+        doctor: Global___Doctor | None = ...,
+        started_at: _timestamp_pb2.Timestamp | None = ...,
+        ended_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["doctor", b"doctor", "ended_at", b"ended_at", "started_at", b"started_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["doctor", b"doctor", "ended_at", b"ended_at", "started_at", b"started_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CareTeamMember: _TypeAlias = CareTeamMember  # noqa: Y015
+
+@_typing.final
+class RemoveDoctorRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCTOR_ID_FIELD_NUMBER: _builtins.int
+    doctor_id: _builtins.str
+    """The doctor to remove from the caller's care team."""
+    def __init__(
+        self,
+        *,
+        doctor_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["doctor_id", b"doctor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveDoctorRequest: _TypeAlias = RemoveDoctorRequest  # noqa: Y015
+
+@_typing.final
+class RemoveDoctorResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENDED_AT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ended_at(self) -> _timestamp_pb2.Timestamp:
+        """When the doctor left the team."""
+
+    def __init__(
+        self,
+        *,
+        ended_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ended_at", b"ended_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ended_at", b"ended_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveDoctorResponse: _TypeAlias = RemoveDoctorResponse  # noqa: Y015
+
+@_typing.final
+class ListCareTeamRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCLUDE_FORMER_FIELD_NUMBER: _builtins.int
+    include_former: _builtins.bool
+    """Also list the doctors who left the team."""
+    def __init__(
+        self,
+        *,
+        include_former: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_former", b"include_former"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCareTeamRequest: _TypeAlias = ListCareTeamRequest  # noqa: Y015
+
+@_typing.final
+class ListCareTeamResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___CareTeamMember]:
+        """Newest first."""
+
+    def __init__(
+        self,
+        *,
+        members: _abc.Iterable[Global___CareTeamMember] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["members", b"members"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCareTeamResponse: _TypeAlias = ListCareTeamResponse  # noqa: Y015
 
 @_typing.final
 class Patient(_message.Message):
@@ -98,7 +228,7 @@ class Patient(_message.Message):
     """IANA timezone."""
     @_builtins.property
     def assigned_at(self) -> _timestamp_pb2.Timestamp:
-        """When the patient selected this doctor."""
+        """When the patient added this doctor to their care team."""
 
     def __init__(
         self,
@@ -178,7 +308,7 @@ class SelectDoctorRequest(_message.Message):
     DOCTOR_ID_FIELD_NUMBER: _builtins.int
     PATIENT_ID_FIELD_NUMBER: _builtins.int
     doctor_id: _builtins.str
-    """The doctor to select."""
+    """The doctor to add to the care team."""
     patient_id: _builtins.str
     """Optional; if given, must be the caller's own id."""
     def __init__(
@@ -203,11 +333,11 @@ class SelectDoctorResponse(_message.Message):
     ASSIGNED_AT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def doctor(self) -> Global___Doctor:
-        """The doctor now assigned."""
+        """The doctor now on the team."""
 
     @_builtins.property
     def assigned_at(self) -> _timestamp_pb2.Timestamp:
-        """When the assignment started."""
+        """When they joined the team."""
 
     def __init__(
         self,
@@ -297,7 +427,7 @@ class SubmitNoteRequest(_message.Message):
     DOCTOR_ID_FIELD_NUMBER: _builtins.int
     WAIT_FOR_STEPS_FIELD_NUMBER: _builtins.int
     patient_id: _builtins.str
-    """The patient the note is about; must be assigned to the caller."""
+    """The patient the note is about; the caller must be on their care team."""
     note: _builtins.str
     """Note text, 1 to 20,000 characters."""
     doctor_id: _builtins.str

@@ -45,6 +45,16 @@ class CareServiceStub:
                 request_serializer=carenotes_dot_v1_dot_care__pb2.SelectDoctorRequest.SerializeToString,
                 response_deserializer=carenotes_dot_v1_dot_care__pb2.SelectDoctorResponse.FromString,
                 _registered_method=True)
+        self.RemoveDoctor = channel.unary_unary(
+                '/carenotes.v1.CareService/RemoveDoctor',
+                request_serializer=carenotes_dot_v1_dot_care__pb2.RemoveDoctorRequest.SerializeToString,
+                response_deserializer=carenotes_dot_v1_dot_care__pb2.RemoveDoctorResponse.FromString,
+                _registered_method=True)
+        self.ListCareTeam = channel.unary_unary(
+                '/carenotes.v1.CareService/ListCareTeam',
+                request_serializer=carenotes_dot_v1_dot_care__pb2.ListCareTeamRequest.SerializeToString,
+                response_deserializer=carenotes_dot_v1_dot_care__pb2.ListCareTeamResponse.FromString,
+                _registered_method=True)
         self.GetMyDoctor = channel.unary_unary(
                 '/carenotes.v1.CareService/GetMyDoctor',
                 request_serializer=carenotes_dot_v1_dot_care__pb2.GetMyDoctorRequest.SerializeToString,
@@ -84,16 +94,35 @@ class CareServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SelectDoctor(self, request, context):
-        """Assigns the calling patient to a doctor, replacing the current assignment (the
-        history is kept). NOT_FOUND for an id that is not a doctor's; PERMISSION_DENIED
-        when patient_id is given and is not the caller.
+        """Adds a doctor to the calling patient's care team (idempotent: a doctor already on
+        it keeps the date they joined); a patient may have several doctors. NOT_FOUND for an
+        id that is not a doctor's; PERMISSION_DENIED when patient_id is given and is not
+        the caller. Audited: joining the team grants access to the patient's records.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveDoctor(self, request, context):
+        """Removes a doctor from the calling patient's care team: they lose access at once.
+        The plan they wrote stays in force until it ends or a team doctor stops it.
+        NOT_FOUND when the doctor is not on the team. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCareTeam(self, request, context):
+        """The calling patient's care team, newest first; with include_former, the doctors
+        who left it too.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetMyDoctor(self, request, context):
-        """The calling patient's current doctor; NOT_FOUND when none is selected.
+        """The doctor the calling patient added to their team last; NOT_FOUND when the team
+        is empty. ListCareTeam lists them all.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,12 +137,13 @@ class CareServiceServicer:
 
     def SubmitNote(self, request, context):
         """Stores a note (encrypted) for a patient of the calling doctor and starts the
-        extraction of its steps. Only the patient's current doctor may write
-        (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
+        extraction of its steps. Only a doctor on the patient's care team may write
+        (PERMISSION_DENIED otherwise, audited). With wait_for_steps, waits for the extraction
         (bounded by the call's deadline) and returns the note's steps and what they
         changed. A note changes the plan in force only by what it says: its plan items
-        replace the plan (an item it restates is kept as it is, reminders and all), an
-        explicit stop ends only the item it names, its checklist items are added, and a
+        replace the plan its author wrote (an item it restates is kept as it is, reminders
+        and all; other doctors' plans stay), an explicit stop ends only the item it names,
+        whoever prescribed it, its checklist items are added, and a
         note with nothing actionable changes nothing ("no change to the plan"). A note
         whose steps break a clinical bound is FAILED and changes nothing either.
         """
@@ -122,15 +152,17 @@ class CareServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListNotes(self, request, context):
-        """Notes of a patient, newest first: for the patient (patient_id may be omitted)
-        or the notes' author. Others get PERMISSION_DENIED (audited).
+        """Notes of a patient, newest first: for the patient (patient_id may be omitted),
+        or for a doctor on the patient's team, who sees the notes they wrote. Others get
+        PERMISSION_DENIED (audited).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetNote(self, request, context):
-        """One note, for its patient or its author only; NOT_FOUND otherwise (audited).
+        """One note, for its patient or its author (while on the patient's team) only;
+        NOT_FOUND otherwise (audited).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -148,6 +180,16 @@ def add_CareServiceServicer_to_server(servicer, server):
                     servicer.SelectDoctor,
                     request_deserializer=carenotes_dot_v1_dot_care__pb2.SelectDoctorRequest.FromString,
                     response_serializer=carenotes_dot_v1_dot_care__pb2.SelectDoctorResponse.SerializeToString,
+            ),
+            'RemoveDoctor': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveDoctor,
+                    request_deserializer=carenotes_dot_v1_dot_care__pb2.RemoveDoctorRequest.FromString,
+                    response_serializer=carenotes_dot_v1_dot_care__pb2.RemoveDoctorResponse.SerializeToString,
+            ),
+            'ListCareTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCareTeam,
+                    request_deserializer=carenotes_dot_v1_dot_care__pb2.ListCareTeamRequest.FromString,
+                    response_serializer=carenotes_dot_v1_dot_care__pb2.ListCareTeamResponse.SerializeToString,
             ),
             'GetMyDoctor': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMyDoctor,
@@ -230,6 +272,60 @@ class CareService:
             '/carenotes.v1.CareService/SelectDoctor',
             carenotes_dot_v1_dot_care__pb2.SelectDoctorRequest.SerializeToString,
             carenotes_dot_v1_dot_care__pb2.SelectDoctorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveDoctor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carenotes.v1.CareService/RemoveDoctor',
+            carenotes_dot_v1_dot_care__pb2.RemoveDoctorRequest.SerializeToString,
+            carenotes_dot_v1_dot_care__pb2.RemoveDoctorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCareTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/carenotes.v1.CareService/ListCareTeam',
+            carenotes_dot_v1_dot_care__pb2.ListCareTeamRequest.SerializeToString,
+            carenotes_dot_v1_dot_care__pb2.ListCareTeamResponse.FromString,
             options,
             channel_credentials,
             insecure,

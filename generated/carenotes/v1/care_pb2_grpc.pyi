@@ -36,31 +36,47 @@ class CareServiceStub:
     ListDoctors: _grpc.UnaryUnaryMultiCallable[_care_pb2.ListDoctorsRequest, _care_pb2.ListDoctorsResponse]
     """Lists doctors by name, paginated. Optional case-insensitive name filter."""
     SelectDoctor: _grpc.UnaryUnaryMultiCallable[_care_pb2.SelectDoctorRequest, _care_pb2.SelectDoctorResponse]
-    """Assigns the calling patient to a doctor, replacing the current assignment (the
-    history is kept). NOT_FOUND for an id that is not a doctor's; PERMISSION_DENIED
-    when patient_id is given and is not the caller.
+    """Adds a doctor to the calling patient's care team (idempotent: a doctor already on
+    it keeps the date they joined); a patient may have several doctors. NOT_FOUND for an
+    id that is not a doctor's; PERMISSION_DENIED when patient_id is given and is not
+    the caller. Audited: joining the team grants access to the patient's records.
+    """
+    RemoveDoctor: _grpc.UnaryUnaryMultiCallable[_care_pb2.RemoveDoctorRequest, _care_pb2.RemoveDoctorResponse]
+    """Removes a doctor from the calling patient's care team: they lose access at once.
+    The plan they wrote stays in force until it ends or a team doctor stops it.
+    NOT_FOUND when the doctor is not on the team. Audited.
+    """
+    ListCareTeam: _grpc.UnaryUnaryMultiCallable[_care_pb2.ListCareTeamRequest, _care_pb2.ListCareTeamResponse]
+    """The calling patient's care team, newest first; with include_former, the doctors
+    who left it too.
     """
     GetMyDoctor: _grpc.UnaryUnaryMultiCallable[_care_pb2.GetMyDoctorRequest, _care_pb2.Doctor]
-    """The calling patient's current doctor; NOT_FOUND when none is selected."""
+    """The doctor the calling patient added to their team last; NOT_FOUND when the team
+    is empty. ListCareTeam lists them all.
+    """
     ListPatients: _grpc.UnaryUnaryMultiCallable[_care_pb2.ListPatientsRequest, _care_pb2.ListPatientsResponse]
     """The calling doctor's current patients, paginated."""
     SubmitNote: _grpc.UnaryUnaryMultiCallable[_care_pb2.SubmitNoteRequest, _care_pb2.SubmitNoteResponse]
     """Stores a note (encrypted) for a patient of the calling doctor and starts the
-    extraction of its steps. Only the patient's current doctor may write
-    (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
+    extraction of its steps. Only a doctor on the patient's care team may write
+    (PERMISSION_DENIED otherwise, audited). With wait_for_steps, waits for the extraction
     (bounded by the call's deadline) and returns the note's steps and what they
     changed. A note changes the plan in force only by what it says: its plan items
-    replace the plan (an item it restates is kept as it is, reminders and all), an
-    explicit stop ends only the item it names, its checklist items are added, and a
+    replace the plan its author wrote (an item it restates is kept as it is, reminders
+    and all; other doctors' plans stay), an explicit stop ends only the item it names,
+    whoever prescribed it, its checklist items are added, and a
     note with nothing actionable changes nothing ("no change to the plan"). A note
     whose steps break a clinical bound is FAILED and changes nothing either.
     """
     ListNotes: _grpc.UnaryUnaryMultiCallable[_care_pb2.ListNotesRequest, _care_pb2.ListNotesResponse]
-    """Notes of a patient, newest first: for the patient (patient_id may be omitted)
-    or the notes' author. Others get PERMISSION_DENIED (audited).
+    """Notes of a patient, newest first: for the patient (patient_id may be omitted),
+    or for a doctor on the patient's team, who sees the notes they wrote. Others get
+    PERMISSION_DENIED (audited).
     """
     GetNote: _grpc.UnaryUnaryMultiCallable[_care_pb2.GetNoteRequest, _care_pb2.Note]
-    """One note, for its patient or its author only; NOT_FOUND otherwise (audited)."""
+    """One note, for its patient or its author (while on the patient's team) only;
+    NOT_FOUND otherwise (audited).
+    """
 
 @_typing.type_check_only
 class CareServiceAsyncStub(CareServiceStub):
@@ -70,31 +86,47 @@ class CareServiceAsyncStub(CareServiceStub):
     ListDoctors: _aio.UnaryUnaryMultiCallable[_care_pb2.ListDoctorsRequest, _care_pb2.ListDoctorsResponse]  # type: ignore[assignment]
     """Lists doctors by name, paginated. Optional case-insensitive name filter."""
     SelectDoctor: _aio.UnaryUnaryMultiCallable[_care_pb2.SelectDoctorRequest, _care_pb2.SelectDoctorResponse]  # type: ignore[assignment]
-    """Assigns the calling patient to a doctor, replacing the current assignment (the
-    history is kept). NOT_FOUND for an id that is not a doctor's; PERMISSION_DENIED
-    when patient_id is given and is not the caller.
+    """Adds a doctor to the calling patient's care team (idempotent: a doctor already on
+    it keeps the date they joined); a patient may have several doctors. NOT_FOUND for an
+    id that is not a doctor's; PERMISSION_DENIED when patient_id is given and is not
+    the caller. Audited: joining the team grants access to the patient's records.
+    """
+    RemoveDoctor: _aio.UnaryUnaryMultiCallable[_care_pb2.RemoveDoctorRequest, _care_pb2.RemoveDoctorResponse]  # type: ignore[assignment]
+    """Removes a doctor from the calling patient's care team: they lose access at once.
+    The plan they wrote stays in force until it ends or a team doctor stops it.
+    NOT_FOUND when the doctor is not on the team. Audited.
+    """
+    ListCareTeam: _aio.UnaryUnaryMultiCallable[_care_pb2.ListCareTeamRequest, _care_pb2.ListCareTeamResponse]  # type: ignore[assignment]
+    """The calling patient's care team, newest first; with include_former, the doctors
+    who left it too.
     """
     GetMyDoctor: _aio.UnaryUnaryMultiCallable[_care_pb2.GetMyDoctorRequest, _care_pb2.Doctor]  # type: ignore[assignment]
-    """The calling patient's current doctor; NOT_FOUND when none is selected."""
+    """The doctor the calling patient added to their team last; NOT_FOUND when the team
+    is empty. ListCareTeam lists them all.
+    """
     ListPatients: _aio.UnaryUnaryMultiCallable[_care_pb2.ListPatientsRequest, _care_pb2.ListPatientsResponse]  # type: ignore[assignment]
     """The calling doctor's current patients, paginated."""
     SubmitNote: _aio.UnaryUnaryMultiCallable[_care_pb2.SubmitNoteRequest, _care_pb2.SubmitNoteResponse]  # type: ignore[assignment]
     """Stores a note (encrypted) for a patient of the calling doctor and starts the
-    extraction of its steps. Only the patient's current doctor may write
-    (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
+    extraction of its steps. Only a doctor on the patient's care team may write
+    (PERMISSION_DENIED otherwise, audited). With wait_for_steps, waits for the extraction
     (bounded by the call's deadline) and returns the note's steps and what they
     changed. A note changes the plan in force only by what it says: its plan items
-    replace the plan (an item it restates is kept as it is, reminders and all), an
-    explicit stop ends only the item it names, its checklist items are added, and a
+    replace the plan its author wrote (an item it restates is kept as it is, reminders
+    and all; other doctors' plans stay), an explicit stop ends only the item it names,
+    whoever prescribed it, its checklist items are added, and a
     note with nothing actionable changes nothing ("no change to the plan"). A note
     whose steps break a clinical bound is FAILED and changes nothing either.
     """
     ListNotes: _aio.UnaryUnaryMultiCallable[_care_pb2.ListNotesRequest, _care_pb2.ListNotesResponse]  # type: ignore[assignment]
-    """Notes of a patient, newest first: for the patient (patient_id may be omitted)
-    or the notes' author. Others get PERMISSION_DENIED (audited).
+    """Notes of a patient, newest first: for the patient (patient_id may be omitted),
+    or for a doctor on the patient's team, who sees the notes they wrote. Others get
+    PERMISSION_DENIED (audited).
     """
     GetNote: _aio.UnaryUnaryMultiCallable[_care_pb2.GetNoteRequest, _care_pb2.Note]  # type: ignore[assignment]
-    """One note, for its patient or its author only; NOT_FOUND otherwise (audited)."""
+    """One note, for its patient or its author (while on the patient's team) only;
+    NOT_FOUND otherwise (audited).
+    """
 
 class CareServiceServicer(metaclass=_abc_1.ABCMeta):
     """Care team and clinical notes."""
@@ -113,9 +145,31 @@ class CareServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _care_pb2.SelectDoctorRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_care_pb2.SelectDoctorResponse, _abc.Awaitable[_care_pb2.SelectDoctorResponse]]:
-        """Assigns the calling patient to a doctor, replacing the current assignment (the
-        history is kept). NOT_FOUND for an id that is not a doctor's; PERMISSION_DENIED
-        when patient_id is given and is not the caller.
+        """Adds a doctor to the calling patient's care team (idempotent: a doctor already on
+        it keeps the date they joined); a patient may have several doctors. NOT_FOUND for an
+        id that is not a doctor's; PERMISSION_DENIED when patient_id is given and is not
+        the caller. Audited: joining the team grants access to the patient's records.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveDoctor(
+        self,
+        request: _care_pb2.RemoveDoctorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_care_pb2.RemoveDoctorResponse, _abc.Awaitable[_care_pb2.RemoveDoctorResponse]]:
+        """Removes a doctor from the calling patient's care team: they lose access at once.
+        The plan they wrote stays in force until it ends or a team doctor stops it.
+        NOT_FOUND when the doctor is not on the team. Audited.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCareTeam(
+        self,
+        request: _care_pb2.ListCareTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_care_pb2.ListCareTeamResponse, _abc.Awaitable[_care_pb2.ListCareTeamResponse]]:
+        """The calling patient's care team, newest first; with include_former, the doctors
+        who left it too.
         """
 
     @_abc_1.abstractmethod
@@ -124,7 +178,9 @@ class CareServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _care_pb2.GetMyDoctorRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_care_pb2.Doctor, _abc.Awaitable[_care_pb2.Doctor]]:
-        """The calling patient's current doctor; NOT_FOUND when none is selected."""
+        """The doctor the calling patient added to their team last; NOT_FOUND when the team
+        is empty. ListCareTeam lists them all.
+        """
 
     @_abc_1.abstractmethod
     def ListPatients(
@@ -141,12 +197,13 @@ class CareServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_care_pb2.SubmitNoteResponse, _abc.Awaitable[_care_pb2.SubmitNoteResponse]]:
         """Stores a note (encrypted) for a patient of the calling doctor and starts the
-        extraction of its steps. Only the patient's current doctor may write
-        (PERMISSION_DENIED otherwise). With wait_for_steps, waits for the extraction
+        extraction of its steps. Only a doctor on the patient's care team may write
+        (PERMISSION_DENIED otherwise, audited). With wait_for_steps, waits for the extraction
         (bounded by the call's deadline) and returns the note's steps and what they
         changed. A note changes the plan in force only by what it says: its plan items
-        replace the plan (an item it restates is kept as it is, reminders and all), an
-        explicit stop ends only the item it names, its checklist items are added, and a
+        replace the plan its author wrote (an item it restates is kept as it is, reminders
+        and all; other doctors' plans stay), an explicit stop ends only the item it names,
+        whoever prescribed it, its checklist items are added, and a
         note with nothing actionable changes nothing ("no change to the plan"). A note
         whose steps break a clinical bound is FAILED and changes nothing either.
         """
@@ -157,8 +214,9 @@ class CareServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _care_pb2.ListNotesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_care_pb2.ListNotesResponse, _abc.Awaitable[_care_pb2.ListNotesResponse]]:
-        """Notes of a patient, newest first: for the patient (patient_id may be omitted)
-        or the notes' author. Others get PERMISSION_DENIED (audited).
+        """Notes of a patient, newest first: for the patient (patient_id may be omitted),
+        or for a doctor on the patient's team, who sees the notes they wrote. Others get
+        PERMISSION_DENIED (audited).
         """
 
     @_abc_1.abstractmethod
@@ -167,6 +225,8 @@ class CareServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _care_pb2.GetNoteRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_care_pb2.Note, _abc.Awaitable[_care_pb2.Note]]:
-        """One note, for its patient or its author only; NOT_FOUND otherwise (audited)."""
+        """One note, for its patient or its author (while on the patient's team) only;
+        NOT_FOUND otherwise (audited).
+        """
 
 def add_CareServiceServicer_to_server(servicer: CareServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

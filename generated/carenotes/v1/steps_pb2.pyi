@@ -278,6 +278,7 @@ class PlanItemChange(_message.Message):
     STOP_REASON_FIELD_NUMBER: _builtins.int
     REMINDERS_CANCELLED_FIELD_NUMBER: _builtins.int
     REMINDERS_CREATED_FIELD_NUMBER: _builtins.int
+    DUPLICATES_FIELD_NUMBER: _builtins.int
     kind: Global___PlanChangeKind.ValueType
     """Started, stopped, changed or kept."""
     stop_reason: Global___StopReason.ValueType
@@ -298,6 +299,12 @@ class PlanItemChange(_message.Message):
         KEPT item (then the item in force itself); its id is empty in a preview.
         """
 
+    @_builtins.property
+    def duplicates(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanItem]:
+        """Items of other team doctors in force for the same medicine: a possible double
+        dose to reconcile with them.
+        """
+
     def __init__(
         self,
         *,
@@ -307,10 +314,11 @@ class PlanItemChange(_message.Message):
         stop_reason: Global___StopReason.ValueType = ...,
         reminders_cancelled: _builtins.int = ...,
         reminders_created: _builtins.int = ...,
+        duplicates: _abc.Iterable[Global___PlanItem] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["from_note", b"from_note", "in_force", b"in_force"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_note", b"from_note", "in_force", b"in_force", "kind", b"kind", "reminders_cancelled", b"reminders_cancelled", "reminders_created", b"reminders_created", "stop_reason", b"stop_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicates", b"duplicates", "from_note", b"from_note", "in_force", b"in_force", "kind", b"kind", "reminders_cancelled", b"reminders_cancelled", "reminders_created", b"reminders_created", "stop_reason", b"stop_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -328,6 +336,7 @@ class ChecklistItem(_message.Message):
     COMPLETED_AT_FIELD_NUMBER: _builtins.int
     NOTE_ID_FIELD_NUMBER: _builtins.int
     DOCTOR_ID_FIELD_NUMBER: _builtins.int
+    DOCTOR_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque id (empty in a preview)."""
     text: _builtins.str
@@ -338,6 +347,8 @@ class ChecklistItem(_message.Message):
     """The note it came from (empty in a preview)."""
     doctor_id: _builtins.str
     """The doctor who wrote that note (empty in a preview)."""
+    doctor_name: _builtins.str
+    """That doctor's name."""
     @_builtins.property
     def completed_at(self) -> _timestamp_pb2.Timestamp:
         """When it was marked done."""
@@ -351,10 +362,11 @@ class ChecklistItem(_message.Message):
         completed_at: _timestamp_pb2.Timestamp | None = ...,
         note_id: _builtins.str = ...,
         doctor_id: _builtins.str = ...,
+        doctor_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at", "doctor_id", b"doctor_id", "done", b"done", "id", b"id", "note_id", b"note_id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at", "doctor_id", b"doctor_id", "doctor_name", b"doctor_name", "done", b"done", "id", b"id", "note_id", b"note_id", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -375,6 +387,7 @@ class PlanItem(_message.Message):
     COURSE_ENDS_AT_FIELD_NUMBER: _builtins.int
     DOSES_MADE_UP_FIELD_NUMBER: _builtins.int
     CONTINUES_FIELD_NUMBER: _builtins.int
+    DOCTOR_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque id (empty in a preview)."""
     action: _builtins.str
@@ -387,6 +400,8 @@ class PlanItem(_message.Message):
     """Doses appended at the end of the course to make up missed ones."""
     continues: _builtins.bool
     """In a preview or a note's steps: the note asks to continue something already taken."""
+    doctor_name: _builtins.str
+    """The prescribing doctor's name."""
     @_builtins.property
     def schedule(self) -> Global___Schedule:
         """When to do it."""
@@ -413,10 +428,11 @@ class PlanItem(_message.Message):
         course_ends_at: _timestamp_pb2.Timestamp | None = ...,
         doses_made_up: _builtins.int = ...,
         continues: _builtins.bool = ...,
+        doctor_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["course_ends_at", b"course_ends_at", "schedule", b"schedule", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "continues", b"continues", "course_ends_at", b"course_ends_at", "doctor_id", b"doctor_id", "doses_made_up", b"doses_made_up", "id", b"id", "note_id", b"note_id", "schedule", b"schedule", "started_at", b"started_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "continues", b"continues", "course_ends_at", b"course_ends_at", "doctor_id", b"doctor_id", "doctor_name", b"doctor_name", "doses_made_up", b"doses_made_up", "id", b"id", "note_id", b"note_id", "schedule", b"schedule", "started_at", b"started_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -569,6 +585,8 @@ class Reminder(_message.Message):
     SENT_AT_FIELD_NUMBER: _builtins.int
     ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
     WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    DOCTOR_ID_FIELD_NUMBER: _builtins.int
+    DOCTOR_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque id; also the resume cursor of StreamReminders."""
     plan_item_id: _builtins.str
@@ -585,6 +603,10 @@ class Reminder(_message.Message):
     """For a make-up of a missed dose (appended at the end of the course): the reminder
     it makes up for.
     """
+    doctor_id: _builtins.str
+    """The doctor who prescribed the plan item."""
+    doctor_name: _builtins.str
+    """That doctor's name."""
     @_builtins.property
     def due_at(self) -> _timestamp_pb2.Timestamp:
         """When the dose is due."""
@@ -615,10 +637,12 @@ class Reminder(_message.Message):
         sent_at: _timestamp_pb2.Timestamp | None = ...,
         acknowledged_at: _timestamp_pb2.Timestamp | None = ...,
         window_ends_at: _timestamp_pb2.Timestamp | None = ...,
+        doctor_id: _builtins.str = ...,
+        doctor_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "due_at", b"due_at", "sent_at", b"sent_at", "window_ends_at", b"window_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "due_at", b"due_at", "id", b"id", "makeup_of_id", b"makeup_of_id", "note_id", b"note_id", "patient_id", b"patient_id", "plan_item_id", b"plan_item_id", "sent_at", b"sent_at", "status", b"status", "text", b"text", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "doctor_id", b"doctor_id", "doctor_name", b"doctor_name", "due_at", b"due_at", "id", b"id", "makeup_of_id", b"makeup_of_id", "note_id", b"note_id", "patient_id", b"patient_id", "plan_item_id", b"plan_item_id", "sent_at", b"sent_at", "status", b"status", "text", b"text", "window_ends_at", b"window_ends_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -711,6 +735,8 @@ class PlanItemAdherence(_message.Message):
     PRESCRIBED_FIELD_NUMBER: _builtins.int
     MADE_UP_FIELD_NUMBER: _builtins.int
     COURSE_ENDS_AT_FIELD_NUMBER: _builtins.int
+    DOCTOR_ID_FIELD_NUMBER: _builtins.int
+    DOCTOR_NAME_FIELD_NUMBER: _builtins.int
     plan_item_id: _builtins.str
     """The plan item."""
     action: _builtins.str
@@ -731,6 +757,10 @@ class PlanItemAdherence(_message.Message):
     """Doses appended at the end of the course to make up missed ones (at most the
     make-up cap in a row for one missed dose).
     """
+    doctor_id: _builtins.str
+    """The doctor who prescribed it."""
+    doctor_name: _builtins.str
+    """That doctor's name."""
     @_builtins.property
     def course_ends_at(self) -> _timestamp_pb2.Timestamp:
         """Bounded courses: when the last dose is due, made-up doses included."""
@@ -747,10 +777,12 @@ class PlanItemAdherence(_message.Message):
         prescribed: _builtins.int = ...,
         made_up: _builtins.int = ...,
         course_ends_at: _timestamp_pb2.Timestamp | None = ...,
+        doctor_id: _builtins.str = ...,
+        doctor_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["course_ends_at", b"course_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "course_ends_at", b"course_ends_at", "made_up", b"made_up", "missed", b"missed", "plan_item_id", b"plan_item_id", "prescribed", b"prescribed", "skipped", b"skipped", "taken", b"taken", "upcoming", b"upcoming"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "course_ends_at", b"course_ends_at", "doctor_id", b"doctor_id", "doctor_name", b"doctor_name", "made_up", b"made_up", "missed", b"missed", "plan_item_id", b"plan_item_id", "prescribed", b"prescribed", "skipped", b"skipped", "taken", b"taken", "upcoming", b"upcoming"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -83,8 +83,10 @@ class StepsServiceServicer:
 
     def GetActionableSteps(self, request, context):
         """Returns the steps in force for a patient: the caller's own (patient_id may be
-        omitted) or, for the patient's current doctor, the patient's. Anyone else gets
-        PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+        omitted) or, for a doctor on the patient's care team, the patient's, every team
+        doctor's plan included (for safe prescribing), each item labelled with its doctor.
+        Each read is audited; anyone else gets PERMISSION_DENIED (audited). A patient with
+        no steps yet gets an empty message.
         The steps in force are every plan item no note has stopped or replaced and every
         checklist item not yet ticked (plus the ticked ones of the newest note), whichever
         note each came from.
@@ -104,7 +106,9 @@ class StepsServiceServicer:
     def PreviewActionableSteps(self, request, context):
         """Runs the extractor on a note without saving anything. Given a patient_id (one of
         the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
-        what the note would change in that patient's plan in force, and how many
+        what the note would change in the plan in force (the caller's own, and other team
+        doctors' items by explicit stops), its duplicates of other doctors' items, and how
+        many
         reminders each change would cancel or create. FAILED_PRECONDITION, with a
         PreconditionFailure naming each item and bound, for steps outside the clinical
         bounds (a note that would be FAILED).
@@ -126,8 +130,8 @@ class StepsServiceServicer:
 
     def GetAdherence(self, request, context):
         """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
-        upcoming, and the course's end. For the patient (patient_id may be omitted) or
-        their current doctor.
+        upcoming, and the course's end, every team doctor's plan included. For the
+        patient (patient_id may be omitted) or a doctor on their care team.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,7 +148,7 @@ class StepsServiceServicer:
 
     def ListReminders(self, request, context):
         """Reminder history of a patient in a time range (by due time), optionally by
-        status, paginated. For the patient or their current doctor.
+        status, paginated. For the patient or a doctor on their care team.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -35,8 +35,10 @@ class StepsServiceStub:
     def __new__(cls, channel: _aio.Channel) -> StepsServiceAsyncStub: ...
     GetActionableSteps: _grpc.UnaryUnaryMultiCallable[_steps_pb2.GetActionableStepsRequest, _steps_pb2.ActionableSteps]
     """Returns the steps in force for a patient: the caller's own (patient_id may be
-    omitted) or, for the patient's current doctor, the patient's. Anyone else gets
-    PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+    omitted) or, for a doctor on the patient's care team, the patient's, every team
+    doctor's plan included (for safe prescribing), each item labelled with its doctor.
+    Each read is audited; anyone else gets PERMISSION_DENIED (audited). A patient with
+    no steps yet gets an empty message.
     The steps in force are every plan item no note has stopped or replaced and every
     checklist item not yet ticked (plus the ticked ones of the newest note), whichever
     note each came from.
@@ -48,7 +50,9 @@ class StepsServiceStub:
     PreviewActionableSteps: _grpc.UnaryUnaryMultiCallable[_steps_pb2.PreviewActionableStepsRequest, _steps_pb2.ActionableSteps]
     """Runs the extractor on a note without saving anything. Given a patient_id (one of
     the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
-    what the note would change in that patient's plan in force, and how many
+    what the note would change in the plan in force (the caller's own, and other team
+    doctors' items by explicit stops), its duplicates of other doctors' items, and how
+    many
     reminders each change would cancel or create. FAILED_PRECONDITION, with a
     PreconditionFailure naming each item and bound, for steps outside the clinical
     bounds (a note that would be FAILED).
@@ -62,8 +66,8 @@ class StepsServiceStub:
     """
     GetAdherence: _grpc.UnaryUnaryMultiCallable[_steps_pb2.GetAdherenceRequest, _steps_pb2.Adherence]
     """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
-    upcoming, and the course's end. For the patient (patient_id may be omitted) or
-    their current doctor.
+    upcoming, and the course's end, every team doctor's plan included. For the
+    patient (patient_id may be omitted) or a doctor on their care team.
     """
     StreamReminders: _grpc.UnaryStreamMultiCallable[_steps_pb2.StreamRemindersRequest, _steps_pb2.Reminder]
     """Live reminder feed of the calling patient. First replays the reminders that
@@ -72,7 +76,7 @@ class StepsServiceStub:
     """
     ListReminders: _grpc.UnaryUnaryMultiCallable[_steps_pb2.ListRemindersRequest, _steps_pb2.ListRemindersResponse]
     """Reminder history of a patient in a time range (by due time), optionally by
-    status, paginated. For the patient or their current doctor.
+    status, paginated. For the patient or a doctor on their care team.
     """
     ExportCalendar: _grpc.UnaryUnaryMultiCallable[_steps_pb2.ExportCalendarRequest, _steps_pb2.ExportCalendarResponse]
     """The caller's upcoming reminders as an iCalendar (RFC 5545) document."""
@@ -84,8 +88,10 @@ class StepsServiceAsyncStub(StepsServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetActionableSteps: _aio.UnaryUnaryMultiCallable[_steps_pb2.GetActionableStepsRequest, _steps_pb2.ActionableSteps]  # type: ignore[assignment]
     """Returns the steps in force for a patient: the caller's own (patient_id may be
-    omitted) or, for the patient's current doctor, the patient's. Anyone else gets
-    PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+    omitted) or, for a doctor on the patient's care team, the patient's, every team
+    doctor's plan included (for safe prescribing), each item labelled with its doctor.
+    Each read is audited; anyone else gets PERMISSION_DENIED (audited). A patient with
+    no steps yet gets an empty message.
     The steps in force are every plan item no note has stopped or replaced and every
     checklist item not yet ticked (plus the ticked ones of the newest note), whichever
     note each came from.
@@ -97,7 +103,9 @@ class StepsServiceAsyncStub(StepsServiceStub):
     PreviewActionableSteps: _aio.UnaryUnaryMultiCallable[_steps_pb2.PreviewActionableStepsRequest, _steps_pb2.ActionableSteps]  # type: ignore[assignment]
     """Runs the extractor on a note without saving anything. Given a patient_id (one of
     the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
-    what the note would change in that patient's plan in force, and how many
+    what the note would change in the plan in force (the caller's own, and other team
+    doctors' items by explicit stops), its duplicates of other doctors' items, and how
+    many
     reminders each change would cancel or create. FAILED_PRECONDITION, with a
     PreconditionFailure naming each item and bound, for steps outside the clinical
     bounds (a note that would be FAILED).
@@ -111,8 +119,8 @@ class StepsServiceAsyncStub(StepsServiceStub):
     """
     GetAdherence: _aio.UnaryUnaryMultiCallable[_steps_pb2.GetAdherenceRequest, _steps_pb2.Adherence]  # type: ignore[assignment]
     """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
-    upcoming, and the course's end. For the patient (patient_id may be omitted) or
-    their current doctor.
+    upcoming, and the course's end, every team doctor's plan included. For the
+    patient (patient_id may be omitted) or a doctor on their care team.
     """
     StreamReminders: _aio.UnaryStreamMultiCallable[_steps_pb2.StreamRemindersRequest, _steps_pb2.Reminder]  # type: ignore[assignment]
     """Live reminder feed of the calling patient. First replays the reminders that
@@ -121,7 +129,7 @@ class StepsServiceAsyncStub(StepsServiceStub):
     """
     ListReminders: _aio.UnaryUnaryMultiCallable[_steps_pb2.ListRemindersRequest, _steps_pb2.ListRemindersResponse]  # type: ignore[assignment]
     """Reminder history of a patient in a time range (by due time), optionally by
-    status, paginated. For the patient or their current doctor.
+    status, paginated. For the patient or a doctor on their care team.
     """
     ExportCalendar: _aio.UnaryUnaryMultiCallable[_steps_pb2.ExportCalendarRequest, _steps_pb2.ExportCalendarResponse]  # type: ignore[assignment]
     """The caller's upcoming reminders as an iCalendar (RFC 5545) document."""
@@ -136,8 +144,10 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_steps_pb2.ActionableSteps, _abc.Awaitable[_steps_pb2.ActionableSteps]]:
         """Returns the steps in force for a patient: the caller's own (patient_id may be
-        omitted) or, for the patient's current doctor, the patient's. Anyone else gets
-        PERMISSION_DENIED (audited). A patient with no steps yet gets an empty message.
+        omitted) or, for a doctor on the patient's care team, the patient's, every team
+        doctor's plan included (for safe prescribing), each item labelled with its doctor.
+        Each read is audited; anyone else gets PERMISSION_DENIED (audited). A patient with
+        no steps yet gets an empty message.
         The steps in force are every plan item no note has stopped or replaced and every
         checklist item not yet ticked (plus the ticked ones of the newest note), whichever
         note each came from.
@@ -161,7 +171,9 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_steps_pb2.ActionableSteps, _abc.Awaitable[_steps_pb2.ActionableSteps]]:
         """Runs the extractor on a note without saving anything. Given a patient_id (one of
         the caller's patients; PERMISSION_DENIED otherwise), the answer's plan_change says
-        what the note would change in that patient's plan in force, and how many
+        what the note would change in the plan in force (the caller's own, and other team
+        doctors' items by explicit stops), its duplicates of other doctors' items, and how
+        many
         reminders each change would cancel or create. FAILED_PRECONDITION, with a
         PreconditionFailure naming each item and bound, for steps outside the clinical
         bounds (a note that would be FAILED).
@@ -187,8 +199,8 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_steps_pb2.Adherence, _abc.Awaitable[_steps_pb2.Adherence]]:
         """Per plan item in force: doses prescribed, taken, skipped, missed, made up and
-        upcoming, and the course's end. For the patient (patient_id may be omitted) or
-        their current doctor.
+        upcoming, and the course's end, every team doctor's plan included. For the
+        patient (patient_id may be omitted) or a doctor on their care team.
         """
 
     @_abc_1.abstractmethod
@@ -209,7 +221,7 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_steps_pb2.ListRemindersResponse, _abc.Awaitable[_steps_pb2.ListRemindersResponse]]:
         """Reminder history of a patient in a time range (by due time), optionally by
-        status, paginated. For the patient or their current doctor.
+        status, paginated. For the patient or a doctor on their care team.
         """
 
     @_abc_1.abstractmethod

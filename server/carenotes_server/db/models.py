@@ -76,6 +76,9 @@ class User(Base):
     # Per-patient delivery counter: each sent reminder takes the next value under the
     # row lock, so a patient's deliveries are totally ordered (the stream cursor).
     reminder_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Doctors: the registration number the clinic gave at invitation, shown beside the
+    # name so that look-alike names can be told apart.
+    registration: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (Index("ix_users_role_name", "role", "name", "id"),)
 
@@ -98,7 +101,7 @@ class AuthSession(Base):
 
 
 class CareAssignment(Base):
-    """A patient's choice of doctor; ended rows are the history."""
+    """A doctor on a patient's care team; ended rows are the history."""
 
     __tablename__ = "care_assignments"
 
@@ -109,16 +112,55 @@ class CareAssignment(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
     __table_args__ = (
-        # At most one current doctor per patient, enforced by the database.
+        # A doctor is on a patient's team at most once at a time, enforced by the database.
         Index(
-            "uq_care_assignments_current_patient",
+            "uq_care_assignments_current_pair",
             "patient_id",
+            "doctor_id",
             unique=True,
             postgresql_where=text("ended_at IS NULL"),
             sqlite_where=text("ended_at IS NULL"),
         ),
+        Index("ix_care_assignments_patient_current", "patient_id", "ended_at"),
         Index("ix_care_assignments_doctor_current", "doctor_id", "ended_at"),
     )
+
+
+class DoctorInvitation(Base):
+    """A clinic's one-time, expiring invitation for one doctor's email. Only a hash of
+    the code is kept: a database dump does not let anyone sign up as a doctor."""
+
+    __tablename__ = "doctor_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254))  # normalised
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    registration: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    used_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (Index("ix_doctor_invitations_email", "email"),)
+
+
+class DeviceToken(Base):
+    """A client that logged in before (OWASP's device cookie): its logins are exempt from
+    the account lockout that guessing from elsewhere triggers. Only a hash is kept."""
+
+    __tablename__ = "device_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class PairKey(Base):

@@ -16,8 +16,9 @@ A note changes the plan only by what it says:
 * A note with stops or checklist items but no plan items keeps every item it does not
   stop.
 
-What "the plan in force" is (a patient's whole plan, or one doctor's) is the caller's
-choice: this module sees only the items it is given.
+With a care team, the plan a note replaces is its author's own (`in_force`); the items
+other doctors of the team prescribed (`others`) are ended only by an explicit stop, and
+are reported as duplicates when the note prescribes the same medicine.
 
 Items are matched by their *subject*, the action text without its verb and dose ("Take
 amoxicillin 500 mg" -> "amoxicillin"), each word put through the caller's `canonical`
@@ -106,6 +107,7 @@ class ItemInForce:
     id: uuid.UUID
     action: str
     schedule: Schedule
+    doctor_id: uuid.UUID | None = None  # who prescribed it
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ class ItemChange:
     step: PlanStep | None = None
     step_index: int | None = None
     stop_reason: StopReason | None = None
+    # Items of other doctors in force for the same medicine: a possible double dose.
+    duplicates: tuple[ItemInForce, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,37 +238,53 @@ def keeps(current: ItemInForce, step: PlanStep) -> bool:
 
 
 def plan_change(
-    in_force: Sequence[ItemInForce], steps: ExtractedSteps, *, canonical: Canonical = _same
+    in_force: Sequence[ItemInForce],
+    steps: ExtractedSteps,
+    *,
+    canonical: Canonical = _same,
+    others: Sequence[ItemInForce] = (),
 ) -> PlanChange:
-    """The change the extracted steps make to the items in force (see the module doc)."""
+    """The change the extracted steps make to the author's items in force (and, by
+    explicit stops only, to the others'); see the module doc."""
 
     def stopped_by_note(action: str) -> bool:
         return any(stop_matches(s, action, canonical) for s in steps.stops)
 
-    stopped = {item.id for item in in_force if stopped_by_note(item.action)}
     changes: list[ItemChange] = [
         ItemChange(ChangeKind.STOPPED, current=item, stop_reason=StopReason.EXPLICIT)
-        for item in in_force
-        if item.id in stopped
+        for item in (*in_force, *others)
+        if stopped_by_note(item.action)
     ]
+    stopped = {c.current.id for c in changes if c.current is not None}
     open_items = [item for item in in_force if item.id not in stopped]
+    other_items = [item for item in others if item.id not in stopped]
+
+    def duplicates(step: PlanStep) -> tuple[ItemInForce, ...]:
+        key = subject_key(step.action, canonical)
+        return tuple(i for i in other_items if subject_key(i.action, canonical) == key)
+
     for index, step in enumerate(steps.plan):
         if stopped_by_note(step.action):
             continue  # a stop anywhere in the note wins over a plan item for the same thing
         key = subject_key(step.action, canonical)
         same_subject = [i for i in open_items if subject_key(i.action, canonical) == key]
         kept = next((i for i in same_subject if keeps(i, step)), None)
+        also = duplicates(step)
         if kept is not None:
             open_items.remove(kept)
-            changes.append(ItemChange(ChangeKind.KEPT, current=kept, step=step, step_index=index))
+            changes.append(
+                ItemChange(ChangeKind.KEPT, kept, step, step_index=index, duplicates=also)
+            )
         elif same_subject:
             replaced = same_subject[0]
             open_items.remove(replaced)
             changes.append(
-                ItemChange(ChangeKind.CHANGED, current=replaced, step=step, step_index=index)
+                ItemChange(ChangeKind.CHANGED, replaced, step, step_index=index, duplicates=also)
             )
         else:
-            changes.append(ItemChange(ChangeKind.STARTED, step=step, step_index=index))
+            changes.append(
+                ItemChange(ChangeKind.STARTED, step=step, step_index=index, duplicates=also)
+            )
     for item in open_items:
         if steps.plan:
             changes.append(

@@ -45,6 +45,22 @@ def has_control_chars(text: str, *, allow_newlines: bool = False) -> bool:
     return any(unicodedata.category(c) in {"Cc", "Cs"} and c not in allowed for c in text)
 
 
+# Invisible or direction-changing characters make one name look like another ("Dr Dana
+# One" with a zero-width space, or text reversed by a right-to-left override): Unicode
+# format characters (Cf: bidi embeddings, overrides and isolates, zero-width spaces and
+# joiners, the BOM, invisible operators) and the other zero-width characters.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u180e")
+
+
+def has_invisible_or_bidi_chars(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cf" or c in _INVISIBLE for c in text)
+
+
+def normalize_name(name: str) -> str:
+    """NFKC and single spaces: full-width letters and runs of spaces are the same name."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
 def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
@@ -52,7 +68,12 @@ def normalize_email(email: str) -> str:
 def email_violation(email: str) -> FieldViolation | None:
     if not email:
         return FieldViolation("email", "is required")
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email) or has_control_chars(email):
+    if (
+        len(email) > MAX_EMAIL_LENGTH
+        or not _EMAIL.match(email)
+        or has_control_chars(email)
+        or has_invisible_or_bidi_chars(email)
+    ):
         return FieldViolation("email", "is not a valid email address")
     return None
 
@@ -64,6 +85,8 @@ def name_violation(name: str) -> FieldViolation | None:
         return FieldViolation("name", f"must be at most {MAX_NAME_LENGTH} characters")
     if has_control_chars(name):
         return FieldViolation("name", "must not contain control characters")
+    if has_invisible_or_bidi_chars(name):
+        return FieldViolation("name", "must not contain invisible or text-direction characters")
     return None
 
 

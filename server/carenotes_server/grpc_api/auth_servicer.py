@@ -11,6 +11,7 @@ from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import unary_guard
 from carenotes_server.grpc_api.interceptor import current_caller
 from carenotes_server.services.accounts import AccountsService
+from carenotes_server.services.signup import SignUps
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -22,19 +23,22 @@ def peer_host(context: Context) -> str:
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(self, accounts: AccountsService) -> None:
+    def __init__(self, accounts: AccountsService, signups: SignUps) -> None:
         self._accounts = accounts
+        self._signups = signups
 
     @unary_guard
     async def SignUp(
         self, request: auth_pb2.SignUpRequest, context: Context
     ) -> auth_pb2.SignUpResponse:
-        user_id = await self._accounts.sign_up(
+        user_id = await self._signups.sign_up(
             name=request.name,
             email=request.email,
             password=request.password,
             role=convert.ROLE_FROM_PROTO.get(request.role, ""),
             timezone=request.timezone,
+            peer=peer_host(context),
+            invitation_code=request.invitation_code,
         )
         return auth_pb2.SignUpResponse(user_id=str(user_id))
 
@@ -43,7 +47,10 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self, request: auth_pb2.LoginRequest, context: Context
     ) -> auth_pb2.LoginResponse:
         pair = await self._accounts.login(
-            email=request.email, password=request.password, peer=peer_host(context)
+            email=request.email,
+            password=request.password,
+            peer=peer_host(context),
+            device_token=request.device_token,
         )
         return convert.token_pair(pair)
 

@@ -73,6 +73,22 @@ class CareServicer(care_pb2_grpc.CareServiceServicer):
         )
 
     @unary_guard
+    async def RemoveDoctor(
+        self, request: care_pb2.RemoveDoctorRequest, context: Context
+    ) -> care_pb2.RemoveDoctorResponse:
+        ended = await self._care_team.remove_doctor(current_caller(), doctor_id=request.doctor_id)
+        return care_pb2.RemoveDoctorResponse(ended_at=convert.ts(ended))
+
+    @unary_guard
+    async def ListCareTeam(
+        self, request: care_pb2.ListCareTeamRequest, context: Context
+    ) -> care_pb2.ListCareTeamResponse:
+        team = await self._care_team.care_team(
+            current_caller(), include_former=request.include_former
+        )
+        return care_pb2.ListCareTeamResponse(members=[convert.team_member(m) for m in team])
+
+    @unary_guard
     async def GetMyDoctor(
         self, request: care_pb2.GetMyDoctorRequest, context: Context
     ) -> care_pb2.Doctor:

@@ -13,7 +13,7 @@ from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.domain.steps import WEEKDAYS, ExtractedSteps, Schedule
 from carenotes_server.services.accounts import TokenPair, UserView
 from carenotes_server.services.caller import Role
-from carenotes_server.services.care_team import DoctorView, PatientView
+from carenotes_server.services.care_team import DoctorView, PatientView, TeamMember
 from carenotes_server.services.reminders.views import AdherenceView, ReminderView
 from carenotes_server.services.views import (
     ChecklistItemView,
@@ -72,11 +72,25 @@ def token_pair(pair: TokenPair) -> auth_pb2.LoginResponse:
         refresh_token=pair.refresh.token,
         refresh_token_expires_at=ts(pair.refresh.claims.expires_at),
         user=user(pair.user),
+        device_token=pair.device_token,
     )
 
 
 def doctor(view: DoctorView) -> care_pb2.Doctor:
-    return care_pb2.Doctor(id=str(view.id), name=view.name)
+    return care_pb2.Doctor(
+        id=str(view.id),
+        name=view.name,
+        email_domain=view.email_domain,
+        registration=view.registration,
+    )
+
+
+def team_member(member: TeamMember) -> care_pb2.CareTeamMember:
+    return care_pb2.CareTeamMember(
+        doctor=doctor(member.doctor),
+        started_at=ts(member.started_at),
+        ended_at=ts(member.ended_at),
+    )
 
 
 def patient(view: PatientView) -> care_pb2.Patient:
@@ -148,6 +162,7 @@ def checklist_item(c: ChecklistItemView) -> steps_pb2.ChecklistItem:
         completed_at=ts(c.completed_at),
         note_id=_id(c.note_id),
         doctor_id=_id(c.doctor_id),
+        doctor_name=c.doctor_name,
     )
 
 
@@ -162,6 +177,7 @@ def plan_item(p: PlanItemView) -> steps_pb2.PlanItem:
         course_ends_at=ts(p.course_ends_at),
         doses_made_up=p.doses_made_up,
         continues=p.continues,
+        doctor_name=p.doctor_name,
     )
 
 
@@ -178,6 +194,7 @@ def plan_change(view: PlanChangeView) -> steps_pb2.PlanChange:
                 else steps_pb2.STOP_REASON_UNSPECIFIED,
                 reminders_cancelled=c.reminders_cancelled,
                 reminders_created=c.reminders_created,
+                duplicates=[plan_item(d) for d in c.duplicates],
             )
             for c in view.items
         ],
@@ -224,6 +241,8 @@ def reminder(view: ReminderView) -> steps_pb2.Reminder:
         sent_at=ts(view.sent_at),
         acknowledged_at=ts(view.acknowledged_at),
         window_ends_at=ts(view.window_ends_at),
+        doctor_id=_id(view.doctor_id),
+        doctor_name=view.doctor_name,
     )
 
 
@@ -240,6 +259,8 @@ def adherence(view: AdherenceView) -> steps_pb2.Adherence:
                 prescribed=i.prescribed,
                 made_up=i.made_up,
                 course_ends_at=ts(i.course_ends_at),
+                doctor_id=_id(i.doctor_id),
+                doctor_name=i.doctor_name,
             )
             for i in view.items
         ],

@@ -12,10 +12,12 @@ from typing import Any, Literal, Protocol
 import grpc
 
 from carenotes.v1 import steps_pb2, steps_pb2_grpc
+from carenotes_server.clock import Clock, SystemClock
 from carenotes_server.db.database import Database
 from carenotes_server.domain.errors import (
     FieldViolation,
     InvalidArgument,
+    NotFound,
     Unauthenticated,
     Unavailable,
 )
@@ -23,6 +25,8 @@ from carenotes_server.feed import ReminderFeed, Signal, StreamOverflow
 from carenotes_server.grpc_api import convert
 from carenotes_server.grpc_api.errors import stream_guard, unary_guard
 from carenotes_server.grpc_api.interceptor import current_caller
+from carenotes_server.services import audit
+from carenotes_server.services.audit_writer import AuditWriter
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.reminders import Reminders
 from carenotes_server.services.reminders.views import ReminderView
@@ -52,8 +56,12 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         reminders: Reminders,
         feed: ReminderFeed,
         sessions: SessionChecks | None = None,
+        audit_writer: AuditWriter | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._db = db
+        self._clock = clock or SystemClock()
+        self._audit = audit_writer or AuditWriter(db)
         self._steps = steps
         self._reminders = reminders
         self._feed = feed
@@ -154,7 +162,41 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
         # not announced, e.g. a user deleted behind the API) must not get another reminder.
         if not await self._session_is_live(caller):
             raise Unauthenticated("session ended; log in again")
+        # Each reminder shown to a device is a disclosure: audited before it leaves.
+        await self._audit.record(_delivery_row(self._clock.now(), caller, view, "live"))
         return _render(view)
+
+    async def _replayed(
+        self, caller: Caller, views: list[ReminderView]
+    ) -> list[steps_pb2.Reminder]:
+        """A replay batch, audited in one commit before any of it is sent."""
+        if not views:
+            return []
+        if not await self._session_is_live(caller):
+            raise Unauthenticated("session ended; log in again")
+        await self._audit.record_many(
+            [_delivery_row(self._clock.now(), caller, v, "replay") for v in views]
+        )
+        return [_render(v) for v in views]
+
+    async def _cursor(self, caller: Caller, after_id: str) -> int:
+        try:
+            return await self._db.run(self._reminders.replay.cursor_seq, caller.user_id, after_id)
+        except NotFound:
+            # A cursor of another patient's reminder: refused, and audited as probing.
+            await self._audit.record(
+                audit.row(
+                    at=self._clock.now(),
+                    caller=caller,
+                    action="reminders.stream",
+                    resource_type="reminder",
+                    resource_id=after_id[:64],
+                    patient_id=caller.user_id,
+                    outcome=audit.Outcome.DENIED,
+                    reason="foreign_cursor",
+                )
+            )
+            raise
 
     @stream_guard
     async def StreamReminders(
@@ -162,13 +204,25 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
     ) -> AsyncIterator[steps_pb2.Reminder]:
         caller = current_caller()
         patient_id = caller.user_id
-        last = await self._db.run(self._reminders.replay.cursor_seq, patient_id, request.after_id)
+        last = await self._cursor(caller, request.after_id)
+        await self._audit.record(
+            audit.row(
+                at=self._clock.now(),
+                caller=caller,
+                action="reminders.stream",
+                resource_type="stream",
+                resource_id=request.after_id[:64] or None,
+                patient_id=patient_id,
+            )
+        )
         # Subscribe before replaying: whatever fires in between arrives on the queue
         # and is dropped by its delivery number if the replay already had it.
         async with self._feed.subscribe(patient_id, caller.session_id) as subscription:
-            for view in await self._db.run(self._reminders.replay.sent_after, patient_id, last):
-                yield await self._admitted(caller, view)
-                last = _seq(view)
+            replay = await self._db.run(self._reminders.replay.sent_after, patient_id, last)
+            for message in await self._replayed(caller, replay):
+                yield message
+            if replay:
+                last = _seq(replay[-1])
             while True:
                 try:
                     item = await subscription.next()
@@ -185,11 +239,13 @@ class StepsServicer(steps_pb2_grpc.StepsServiceServicer):
                     # Catch up from the database: announcements from different workers
                     # can overtake each other, and some may be lost while Redis is away.
                     upto = None if live is None else _seq(live) - 1
-                    for view in await self._db.run(
+                    missed = await self._db.run(
                         self._reminders.replay.sent_after, patient_id, last, upto
-                    ):
-                        yield await self._admitted(caller, view)
-                        last = _seq(view)
+                    )
+                    for message in await self._replayed(caller, missed):
+                        yield message
+                    if missed:
+                        last = _seq(missed[-1])
                 if live is not None:
                     yield await self._admitted(caller, live)
                     last = _seq(live)
@@ -206,6 +262,18 @@ def _instant(
         return convert.from_ts(getattr(request, name))
     except (ValueError, OverflowError):
         raise InvalidArgument(FieldViolation(name, "is not a valid timestamp")) from None
+
+
+def _delivery_row(at: datetime, caller: Caller, view: ReminderView, how: str) -> dict[str, object]:
+    return audit.row(
+        at=at,
+        caller=caller,
+        action="reminder.delivered",
+        resource_type="reminder",
+        resource_id=view.id,
+        patient_id=view.patient_id,
+        reason=how,
+    )
 
 
 def _seq(view: ReminderView) -> int:

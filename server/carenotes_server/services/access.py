@@ -1,8 +1,9 @@
 """Record-level access rules, read from the database on every call.
 
-A patient reaches their own records. A doctor reaches a patient's records only while
-being that patient's current doctor (unassigned doctors lose access at once), and a
-note only if they also wrote it. Every denial is audited in its own transaction.
+A patient reaches their own records. A doctor reaches a patient's records (every plan
+in force, whoever wrote it, for safe prescribing) only while on that patient's care
+team (a removed doctor loses access at once), and a note only if they also wrote it.
+Every read is audited with it; every denial in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from carenotes_server.db.database import Database
 from carenotes_server.domain.errors import PermissionDenied
 from carenotes_server.services import audit
 from carenotes_server.services.caller import Caller
-from carenotes_server.services.care_team import is_current_doctor
+from carenotes_server.services.care_team import is_team_doctor
 
 
 def resolve_patient(caller: Caller, patient_id: uuid.UUID | None) -> uuid.UUID | None:
@@ -30,7 +31,7 @@ def resolve_patient(caller: Caller, patient_id: uuid.UUID | None) -> uuid.UUID |
 def may_read_patient(session: Session | Connection, caller: Caller, patient_id: uuid.UUID) -> bool:
     if caller.is_patient:
         return caller.user_id == patient_id
-    return is_current_doctor(session, caller.user_id, patient_id)
+    return is_team_doctor(session, caller.user_id, patient_id)
 
 
 def deny(

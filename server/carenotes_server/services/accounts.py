@@ -1,4 +1,5 @@
-"""Accounts and sessions: sign-up, login, refresh-token rotation, logout, authentication."""
+"""Accounts and sessions: login, refresh-token rotation, logout, password change, and
+per-call authentication. Sign-up is services/signup.py."""
 
 from __future__ import annotations
 
@@ -6,26 +7,24 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum, auto
 
 from sqlalchemy import Uuid, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
 from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import AuthSession, User
 from carenotes_server.domain import validation
 from carenotes_server.domain.errors import (
-    AlreadyExists,
-    FieldViolation,
     InvalidArgument,
     ResourceExhausted,
     Unauthenticated,
 )
 from carenotes_server.domain.tokens import IssuedToken, TokenService, TokenType
 from carenotes_server.services.caller import Caller, Role
+from carenotes_server.services.devices import DEVICE_PREFIX, DeviceTokens
 from carenotes_server.services.hashing import PasswordHasher
 from carenotes_server.services.session_cache import LiveSession, Revocation, SessionCache
 from carenotes_server.services.throttle import PEER_PREFIX, Throttle
@@ -57,6 +56,7 @@ class TokenPair:
     access: IssuedToken
     refresh: IssuedToken
     user: UserView
+    device_token: str = ""  # set by a login from a client without a valid one
 
 
 # Built once: authentication runs on every call, statement construction need not.
@@ -98,6 +98,7 @@ class AccountsService:
         on_revoked: Callable[[Revocation], None] | None = None,
     ) -> None:
         self._db = db
+        self._devices = DeviceTokens(db, clock)
         self._hasher = hasher
         self._tokens = tokens
         self._throttle = throttle
@@ -120,62 +121,15 @@ class AccountsService:
             except Exception:  # noqa: BLE001 - the cache TTL bounds a lost announcement
                 log.warning("could not announce a session revocation")
 
-    # --- sign-up -----------------------------------------------------------------
-
-    async def sign_up(
-        self, *, name: str, email: str, password: str, role: str, timezone: str
-    ) -> uuid.UUID:
-        email = validation.normalize_email(email)
-        name = name.strip()
-        timezone = timezone.strip() or "UTC"
-        violations = [
-            v
-            for v in (
-                validation.name_violation(name),
-                validation.email_violation(email),
-                validation.password_violation(password, context=(name, email.split("@")[0])),
-                validation.timezone_violation(timezone),
-            )
-            if v is not None
-        ]
-        if role not in {r.value for r in Role}:
-            violations.append(FieldViolation("role", "must be PATIENT or DOCTOR"))
-        if violations:
-            raise InvalidArgument(violations)
-        password_hash = await self._hasher.hash(password)
-        return await self._db.run(
-            self._insert_user, name, email, Role(role), timezone, password_hash
-        )
-
-    def _insert_user(
-        self, name: str, email: str, role: Role, timezone: str, password_hash: str
-    ) -> uuid.UUID:
-        now = self._clock.now()
-        user = User(
-            id=uuid.uuid4(),
-            name=name,
-            email=email,
-            role=role.value,
-            timezone=timezone,
-            password_hash=password_hash,
-            created_at=now,
-            password_changed_at=now,
-            reminder_seq=0,
-        )
-        try:
-            with self._db.write() as session:
-                if session.scalar(select(User.id).where(User.email == email)) is not None:
-                    raise AlreadyExists("an account with this email already exists")
-                session.add(user)
-        except IntegrityError:  # lost a race with a concurrent sign-up of the same email
-            raise AlreadyExists("an account with this email already exists") from None
-        return user.id
-
     # --- login and tokens ----------------------------------------------------------
 
-    async def login(self, *, email: str, password: str, peer: str) -> TokenPair:
+    async def login(
+        self, *, email: str, password: str, peer: str, device_token: str = ""
+    ) -> TokenPair:
         try:
-            return await self._login(email=email, password=password, peer=peer)
+            return await self._login(
+                email=email, password=password, peer=peer, device_token=device_token
+            )
         except ResourceExhausted as refused:
             # Answer a refused login only after its retry delay (at most a second): a
             # sleeping call costs the server nothing, and a client that ignores the hint
@@ -183,23 +137,40 @@ class AccountsService:
             await asyncio.sleep(min(refused.retry_after_seconds, MAX_REFUSAL_HOLD_SECONDS))
             raise
 
-    async def _login(self, *, email: str, password: str, peer: str) -> TokenPair:
+    async def _login(self, *, email: str, password: str, peer: str, device_token: str) -> TokenPair:
         self._hasher.ensure_capacity()
         email = validation.normalize_email(email)
-        keys = (f"account:{email}", f"{PEER_PREFIX}{peer}")
+        # No stored email holds NUL (PostgreSQL text cannot): skip the lookup, same answer.
+        found = None if "\x00" in email else await self._db.run(self._find_credentials, email)
+        device = (
+            await self._db.run(self._devices.device_of, device_token, found[0])
+            if found is not None and device_token
+            else None
+        )
+        # A client that logged in before is throttled on its own; everyone else on the
+        # account and the peer. So a flood of wrong guesses for a victim's email (or
+        # from the victim's NAT) never locks the victim's own devices out.
+        keys = (
+            (f"{DEVICE_PREFIX}{device}",)
+            if device is not None
+            else (f"account:{email}", f"{PEER_PREFIX}{peer}")
+        )
         # Through the pool: the Redis throttle does network I/O.
         wait = await self._db.run(self._throttle.retry_after, *keys)
         if wait > 0:
             raise ResourceExhausted("too many failed logins; retry later", wait)
-        # No stored email holds NUL (PostgreSQL text cannot): skip the lookup, same answer.
-        found = None if "\x00" in email else await self._db.run(self._find_credentials, email)
         password_hash = found[1] if found else None
         ok = await self._hasher.verify(password[: validation.MAX_PASSWORD_LENGTH], password_hash)
         if not ok or found is None or len(password) > validation.MAX_PASSWORD_LENGTH:
             await self._db.run(self._throttle.failure, *keys)
             raise Unauthenticated(BAD_CREDENTIALS)
         await self._db.run(self._throttle.success, keys[0])
-        return await self._db.run(self._open_session, found[0])
+        pair = await self._db.run(self._open_session, found[0])
+        if device is not None:
+            await self._db.run(self._devices.touch, device)
+            return pair
+        issued = await self._db.run(self._devices.issue, found[0])
+        return replace(pair, device_token=issued)
 
     def _find_credentials(self, email: str) -> tuple[uuid.UUID, str] | None:
         with self._db.read() as session:
@@ -280,13 +251,28 @@ class AccountsService:
             session.execute(stmt.values(revoked_at=self._clock.now(), revoked_reason=reason))
 
     async def change_password(self, caller: Caller, *, current: str, new: str) -> None:
+        try:
+            await self._change_password(caller, current=current, new=new)
+        except ResourceExhausted as refused:
+            await asyncio.sleep(min(refused.retry_after_seconds, MAX_REFUSAL_HOLD_SECONDS))
+            raise
+
+    async def _change_password(self, caller: Caller, *, current: str, new: str) -> None:
+        # Throttled like Login: a stolen access token must not become a password oracle.
+        key = f"password:{caller.user_id}"
+        wait = await self._db.run(self._throttle.retry_after, key)
+        if wait > 0:
+            raise ResourceExhausted("too many wrong current passwords; retry later", wait)
+        self._hasher.ensure_capacity()
         user = await self._db.run(self._get_user, caller.user_id)
         # Bounded like login: the hasher refuses oversized secrets with an exception.
         ok = await self._hasher.verify(
             current[: validation.MAX_PASSWORD_LENGTH], user.password_hash
         )
         if not ok or len(current) > validation.MAX_PASSWORD_LENGTH:
+            await self._db.run(self._throttle.failure, key)
             raise Unauthenticated("the current password is wrong")
+        await self._db.run(self._throttle.success, key)
         violation = validation.password_violation(
             new, field="new_password", context=(user.name, user.email.split("@")[0])
         )
@@ -294,6 +280,7 @@ class AccountsService:
             raise InvalidArgument(violation)
         new_hash = await self._hasher.hash(new)
         await self._db.run(self._store_password, caller.user_id, new_hash)
+        await self._db.run(self._devices.forget_all, caller.user_id)
         await self._db.run(self.revoke, Revocation(user_id=caller.user_id))
 
     def _store_password(self, user_id: uuid.UUID, password_hash: str) -> None:
@@ -349,6 +336,7 @@ class AccountsService:
         cached = self._sessions.get(session_id)
         if cached is not None:
             return cached
+        ticket = self._sessions.ticket()
         with self._db.query() as connection:
             row = connection.execute(_LIVE_SESSION, {"session_id": session_id}).first()
         if row is None or row.expires_at <= self._clock.now():
@@ -357,7 +345,7 @@ class AccountsService:
             row.id, row.name, row.email, Role(row.role), row.timezone, row.created_at
         )
         live = LiveSession(session_id, row.id, row.role, row.expires_at, profile)
-        self._sessions.put(live)
+        self._sessions.put(live, ticket)
         return live
 
     async def who_am_i(self, caller: Caller) -> UserView:

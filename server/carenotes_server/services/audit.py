@@ -28,6 +28,31 @@ class Outcome(StrEnum):
 _INSERT = insert(AuditEvent)
 
 
+def row(
+    *,
+    at: datetime,
+    caller: Caller | None,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    patient_id: uuid.UUID | None,
+    outcome: Outcome = Outcome.ALLOWED,
+    reason: str | None = None,
+) -> dict[str, object]:
+    """The parameters of one audit row."""
+    return {
+        "at": at,
+        "actor_id": caller.user_id if caller else None,
+        "actor_role": caller.role.value if caller else None,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id) if resource_id is not None else None,
+        "patient_id": patient_id,
+        "outcome": outcome.value,
+        "reason": reason,
+    }
+
+
 def record(
     session: Session,
     *,
@@ -44,18 +69,23 @@ def record(
     # identity-map bookkeeping per call (audit rows are written on every clinical read).
     session.execute(
         _INSERT,
-        {
-            "at": at,
-            "actor_id": caller.user_id if caller else None,
-            "actor_role": caller.role.value if caller else None,
-            "action": action,
-            "resource_type": resource_type,
-            "resource_id": str(resource_id) if resource_id is not None else None,
-            "patient_id": patient_id,
-            "outcome": outcome.value,
-            "reason": reason,
-        },
+        row(
+            at=at,
+            caller=caller,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            patient_id=patient_id,
+            outcome=outcome,
+            reason=reason,
+        ),
     )
+
+
+def record_many(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    """Many rows in one executemany (one round trip on PostgreSQL)."""
+    if rows:
+        session.execute(_INSERT, list(rows))
 
 
 def list_events(

@@ -1,4 +1,10 @@
-"""The care team: patients choose a doctor; doctors see their current patients."""
+"""The care team: a patient adds and removes doctors; doctors see their current patients.
+
+A patient may have several current doctors (a GP and specialists). Being on the team is
+what gives a doctor access to the patient's records: it is read from the database on
+every access check, never cached, so a removed doctor loses access at once. The history
+of the team (ended assignments) is kept.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from carenotes_server.clock import Clock
@@ -21,13 +27,29 @@ from carenotes_server.domain.errors import (
     PermissionDenied,
 )
 from carenotes_server.domain.pagination import decode_page_token, encode_page_token
+from carenotes_server.services import audit
 from carenotes_server.services.caller import Caller, Role
 
 
 @dataclass(frozen=True)
 class DoctorView:
+    """A doctor as patients see them: the name, and what tells look-alikes apart."""
+
     id: uuid.UUID
     name: str
+    email_domain: str = ""
+    registration: str = ""
+
+    @classmethod
+    def of(cls, user_id: uuid.UUID, name: str, email: str, registration: str | None) -> DoctorView:
+        return cls(user_id, name, email.rsplit("@", 1)[-1], registration or "")
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    doctor: DoctorView
+    started_at: datetime
+    ended_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -48,19 +70,24 @@ class Page(Generic[T]):
     next_page_token: str
 
 
-def current_doctor_id(session: Session | Connection, patient_id: uuid.UUID) -> uuid.UUID | None:
-    """The patient's doctor right now: read on every access check, never cached."""
-    return session.scalar(
-        select(CareAssignment.doctor_id).where(
-            CareAssignment.patient_id == patient_id, CareAssignment.ended_at.is_(None)
+def is_team_doctor(
+    session: Session | Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
+) -> bool:
+    """Whether the doctor is on the patient's care team right now (read on every access
+    check, never cached)."""
+    return (
+        session.scalar(
+            select(CareAssignment.id).where(
+                CareAssignment.patient_id == patient_id,
+                CareAssignment.doctor_id == doctor_id,
+                CareAssignment.ended_at.is_(None),
+            )
         )
+        is not None
     )
 
 
-def is_current_doctor(
-    session: Session | Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
-) -> bool:
-    return current_doctor_id(session, patient_id) == doctor_id
+_DOCTOR_COLUMNS = (User.id, User.name, User.email, User.registration)
 
 
 class CareTeamService:
@@ -85,7 +112,7 @@ class CareTeamService:
     def _list_doctors(
         self, size: int, after: list[str | int] | None, name_filter: str
     ) -> Page[DoctorView]:
-        stmt = select(User.id, User.name).where(User.role == Role.DOCTOR.value)
+        stmt = select(*_DOCTOR_COLUMNS).where(User.role == Role.DOCTOR.value)
         if name_filter:
             escaped = (
                 name_filter.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -99,58 +126,114 @@ class CareTeamService:
         stmt = stmt.order_by(User.name, User.id).limit(size + 1)
         with self._db.read() as session:
             rows = session.execute(stmt).all()
-        items = [DoctorView(r[0], r[1]) for r in rows[:size]]
+        items = [DoctorView.of(*r) for r in rows[:size]]
         token = encode_page_token(items[-1].name, str(items[-1].id)) if len(rows) > size else ""
         return Page(items, token)
 
     async def select_doctor(
         self, caller: Caller, *, doctor_id: str, patient_id: str
     ) -> tuple[DoctorView, datetime]:
+        """Adds a doctor to the caller's care team (idempotent: a doctor already on it
+        keeps the date they joined)."""
         doctor_uuid = validation.required_uuid(doctor_id, "doctor_id")
-        requested_patient = validation.parse_uuid(patient_id, "patient_id", required=False)
-        if requested_patient is not None and requested_patient != caller.user_id:
-            raise PermissionDenied("patients may only choose a doctor for themselves")
-        return await self._db.run(self._select_doctor, caller.user_id, doctor_uuid)
+        self._require_self(caller, patient_id)
+        return await self._db.run(self._select_doctor, caller, doctor_uuid)
 
-    def _select_doctor(
-        self, patient_id: uuid.UUID, doctor_id: uuid.UUID
-    ) -> tuple[DoctorView, datetime]:
+    def _select_doctor(self, caller: Caller, doctor_id: uuid.UUID) -> tuple[DoctorView, datetime]:
         now = self._clock.now()
+        patient_id = caller.user_id
         with self._db.write() as session:
             doctor = session.get(User, doctor_id)
             if doctor is None or doctor.role != Role.DOCTOR.value:
                 raise NotFound("no doctor with this id")
-            # Serialise concurrent selections by the same patient on the patient's row.
+            # Serialise concurrent changes to one patient's team on the patient's row.
             session.scalars(select(User.id).where(User.id == patient_id).with_for_update()).one()
-            current = session.scalars(
-                select(CareAssignment).where(
-                    CareAssignment.patient_id == patient_id, CareAssignment.ended_at.is_(None)
-                )
-            ).first()
-            if current is not None and current.doctor_id == doctor_id:
-                return DoctorView(doctor.id, doctor.name), current.started_at
-            session.execute(
-                update(CareAssignment)
-                .where(CareAssignment.patient_id == patient_id, CareAssignment.ended_at.is_(None))
-                .values(ended_at=now)
-            )
-            session.flush()
+            view = DoctorView.of(doctor.id, doctor.name, doctor.email, doctor.registration)
+            current = self._current(session, patient_id, doctor_id)
+            if current is not None:
+                return view, current.started_at
             session.add(CareAssignment(patient_id=patient_id, doctor_id=doctor_id, started_at=now))
-            return DoctorView(doctor.id, doctor.name), now
+            # Joining the team grants access to the patient's records: audited.
+            audit.record(
+                session,
+                at=now,
+                caller=caller,
+                action="care_team.add",
+                resource_type="doctor",
+                resource_id=doctor_id,
+                patient_id=patient_id,
+            )
+            return view, now
+
+    async def remove_doctor(self, caller: Caller, *, doctor_id: str) -> datetime:
+        """Ends a doctor's membership of the caller's team; NotFound when not on it. The
+        plan that doctor wrote stays in force (a change of GP does not stop medication)
+        until it ends or a team doctor stops it."""
+        doctor_uuid = validation.required_uuid(doctor_id, "doctor_id")
+        return await self._db.run(self._remove_doctor, caller, doctor_uuid)
+
+    def _remove_doctor(self, caller: Caller, doctor_id: uuid.UUID) -> datetime:
+        now = self._clock.now()
+        patient_id = caller.user_id
+        with self._db.write() as session:
+            session.scalars(select(User.id).where(User.id == patient_id).with_for_update()).one()
+            current = self._current(session, patient_id, doctor_id)
+            if current is None:
+                raise NotFound("this doctor is not on your care team")
+            current.ended_at = now
+            audit.record(
+                session,
+                at=now,
+                caller=caller,
+                action="care_team.remove",
+                resource_type="doctor",
+                resource_id=doctor_id,
+                patient_id=patient_id,
+            )
+            return now
+
+    async def care_team(self, caller: Caller, *, include_former: bool) -> list[TeamMember]:
+        """The caller's current doctors (and, with include_former, the history), newest
+        first."""
+        return await self._db.run(self._care_team, caller.user_id, include_former)
+
+    def _care_team(self, patient_id: uuid.UUID, include_former: bool) -> list[TeamMember]:
+        stmt = (
+            select(*_DOCTOR_COLUMNS, CareAssignment.started_at, CareAssignment.ended_at)
+            .join(CareAssignment, CareAssignment.doctor_id == User.id)
+            .where(CareAssignment.patient_id == patient_id)
+            .order_by(CareAssignment.started_at.desc(), CareAssignment.id)
+        )
+        if not include_former:
+            stmt = stmt.where(CareAssignment.ended_at.is_(None))
+        with self._db.read() as session:
+            rows = session.execute(stmt).all()
+        return [TeamMember(DoctorView.of(r[0], r[1], r[2], r[3]), r[4], r[5]) for r in rows]
 
     async def my_doctor(self, caller: Caller) -> DoctorView:
-        return await self._db.run(self._my_doctor, caller.user_id)
-
-    def _my_doctor(self, patient_id: uuid.UUID) -> DoctorView:
-        with self._db.read() as session:
-            row = session.execute(
-                select(User.id, User.name)
-                .join(CareAssignment, CareAssignment.doctor_id == User.id)
-                .where(CareAssignment.patient_id == patient_id, CareAssignment.ended_at.is_(None))
-            ).first()
-        if row is None:
+        """The doctor the caller added to their team last; NotFound with an empty team."""
+        team = await self.care_team(caller, include_former=False)
+        if not team:
             raise NotFound("no doctor selected yet")
-        return DoctorView(row[0], row[1])
+        return team[0].doctor
+
+    @staticmethod
+    def _current(
+        session: Session, patient_id: uuid.UUID, doctor_id: uuid.UUID
+    ) -> CareAssignment | None:
+        return session.scalars(
+            select(CareAssignment).where(
+                CareAssignment.patient_id == patient_id,
+                CareAssignment.doctor_id == doctor_id,
+                CareAssignment.ended_at.is_(None),
+            )
+        ).first()
+
+    @staticmethod
+    def _require_self(caller: Caller, patient_id: str) -> None:
+        requested = validation.parse_uuid(patient_id, "patient_id", required=False)
+        if requested is not None and requested != caller.user_id:
+            raise PermissionDenied("patients may only change their own care team")
 
     async def list_patients(
         self, caller: Caller, *, page_size: int, page_token: str

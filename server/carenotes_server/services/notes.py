@@ -24,7 +24,7 @@ from carenotes_server.domain.errors import (
 from carenotes_server.domain.pagination import decode_page_token, encode_page_token
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
-from carenotes_server.services.care_team import Page, is_current_doctor
+from carenotes_server.services.care_team import Page, is_team_doctor
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.views import ExtractionStatus, NoteView, SubmittedNote
 
@@ -67,6 +67,18 @@ class NotesService:
         if violation:
             raise InvalidArgument(violation)
         if author is not None and author != caller.user_id:
+            # Writing as someone else: refused, and audited as an attempt.
+            await self._db.run(
+                access.deny,
+                self._db,
+                self._clock,
+                caller,
+                action="note.write",
+                resource_type="note",
+                resource_id=None,
+                patient_id=patient,
+                reason="doctor_id_mismatch",
+            )
             raise PermissionDenied("doctor_id must be your own id")
         note_id = await self._db.run(self._store, caller, patient, note)
         try:
@@ -88,7 +100,7 @@ class NotesService:
             patient = session.scalars(
                 select(User).where(User.id == patient_id).with_for_update()
             ).first()
-            allowed = patient is not None and is_current_doctor(session, caller.user_id, patient_id)
+            allowed = patient is not None and is_team_doctor(session, caller.user_id, patient_id)
             if allowed:
                 key = self._cipher.pair_key(session, patient_id, caller.user_id, now)
                 sequence = (
@@ -131,7 +143,7 @@ class NotesService:
             patient_id=patient_id,
             reason="not_current_doctor",
         )
-        raise PermissionDenied("only the patient's current doctor may write notes for them")
+        raise PermissionDenied("only a doctor on the patient's care team may write notes for them")
 
     async def _wait_for_extraction(
         self, note_id: uuid.UUID, wait_seconds: float | None
@@ -253,7 +265,7 @@ class NotesService:
     def _may_read_note(session: Session, caller: Caller, note: Note) -> bool:
         if caller.is_patient:
             return note.patient_id == caller.user_id
-        return note.doctor_id == caller.user_id and is_current_doctor(
+        return note.doctor_id == caller.user_id and is_team_doctor(
             session, caller.user_id, note.patient_id
         )
 

@@ -7,7 +7,7 @@ and is invalidated at once, on every replica, whenever a session ends through th
 logout, password change, refresh-token reuse. Only changes made behind the API's back
 (an operator deleting a user row) wait for the entry to expire.
 
-Access to records (is this doctor the patient's current doctor?) is never cached.
+Access to records (is this doctor on the patient's care team?) is never cached.
 """
 
 from __future__ import annotations
@@ -54,12 +54,21 @@ class Revocation:
 
 
 class SessionCache:
+    """Live sessions by id, for ttl at most.
+
+    Revocation always wins: a reader takes a `ticket()` before it reads the session from
+    the database and hands it to `put`, which stores nothing if any revocation happened
+    in between. Without that, a Logout landing between a reader's database read (still
+    live) and its put would be overwritten, and the token would work until the TTL.
+    """
+
     def __init__(self, clock: Clock, *, ttl: timedelta, max_entries: int = 100_000) -> None:
         self._clock = clock
         self._ttl = ttl
         self._max = max_entries
         self._entries: OrderedDict[uuid.UUID, tuple[datetime, LiveSession]] = OrderedDict()
         self._lock = threading.Lock()
+        self._revocations = 0  # how many revocations this cache has seen
 
     @property
     def enabled(self) -> bool:
@@ -79,10 +88,19 @@ class SessionCache:
                 return None
             return live
 
-    def put(self, live: LiveSession) -> None:
+    def ticket(self) -> int:
+        """Take before reading a session from the database; give it to put."""
+        with self._lock:
+            return self._revocations
+
+    def put(self, live: LiveSession, ticket: int) -> None:
+        """Caches what the database said, unless a revocation came since the ticket (the
+        read may predate it; the next call reads again)."""
         if not self.enabled:
             return
         with self._lock:
+            if self._revocations != ticket:
+                return
             self._entries[live.session_id] = (self._clock.now(), live)
             self._entries.move_to_end(live.session_id)
             while len(self._entries) > self._max:
@@ -90,6 +108,7 @@ class SessionCache:
 
     def revoke(self, revocation: Revocation) -> None:
         with self._lock:
+            self._revocations += 1
             if revocation.session_id is not None:
                 self._entries.pop(revocation.session_id, None)
             if revocation.user_id is not None:

@@ -37,6 +37,7 @@ class ChecklistItemView:
     completed_at: datetime | None = None
     note_id: uuid.UUID | None = None
     doctor_id: uuid.UUID | None = None
+    doctor_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class PlanItemView:
     schedule: Schedule
     note_id: uuid.UUID | None = None
     doctor_id: uuid.UUID | None = None
+    doctor_name: str = ""
     started_at: datetime | None = None
     course_ends_at: datetime | None = None
     doses_made_up: int = 0
@@ -63,6 +65,7 @@ class ItemChangeView:
     stop_reason: StopReason | None = None
     reminders_cancelled: int = 0
     reminders_created: int = 0
+    duplicates: tuple[PlanItemView, ...] = ()
 
 
 @dataclass(frozen=True)

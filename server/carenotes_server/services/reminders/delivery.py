@@ -248,7 +248,9 @@ class ReminderDelivery:
         last = session.execute(
             select(Reminder.id, Reminder.sequence, Reminder.due_at, Reminder.status)
             .where(Reminder.plan_item_id == item.id)
-            .order_by(Reminder.sequence.desc(), Reminder.due_at.desc())
+            # The latest dose, whatever its sequence: appending after it can never
+            # land between two doses already planned.
+            .order_by(Reminder.due_at.desc(), Reminder.sequence.desc())
             .limit(1)
         ).one()
         slot = makeup_slot(

@@ -32,6 +32,7 @@ from carenotes_server.services.reminders.views import (
     ActionTexts,
     AdherenceView,
     ItemAdherence,
+    ItemLabel,
     ReminderView,
     rowcount,
     view_of,
@@ -129,7 +130,7 @@ class ReminderHistory:
     async def adherence(self, caller: Caller, patient_id: str) -> AdherenceView:
         """Dose counts per scheduled plan item in force.
 
-        For the patient (patient_id may be empty) or their current doctor; anyone else
+        For the patient (patient_id may be empty) or a doctor on their care team; anyone else
         gets PermissionDenied (audited).
         """
         patient = _patient_of(caller, patient_id)
@@ -171,7 +172,7 @@ class ReminderHistory:
                 .group_by(Reminder.plan_item_id, Reminder.status)
             )
         }
-        texts = self._texts.of(session, items)
+        labels = self._texts.by_id(session, {item.id for item in items})
 
         def count(item: PlanItem, *states: ReminderState) -> int:
             return sum(counts.get((item.id, state.value), 0) for state in states)
@@ -179,7 +180,7 @@ class ReminderHistory:
         return [
             ItemAdherence(
                 plan_item_id=item.id,
-                action=texts[item.id],
+                action=labels[item.id].text,
                 taken=count(item, ReminderState.TAKEN),
                 skipped=count(item, ReminderState.SKIPPED),
                 missed=count(item, ReminderState.MISSED),
@@ -187,6 +188,8 @@ class ReminderHistory:
                 prescribed=item.occurrences,
                 made_up=item.doses_made_up,
                 course_ends_at=item.course_ends_at,
+                doctor_id=labels[item.id].doctor_id,
+                doctor_name=labels[item.id].doctor_name,
             )
             for item in items
         ]
@@ -221,11 +224,9 @@ class ReminderHistory:
         entries = [
             CalendarEntry(
                 uid=f"{r.id}@carenotes",
-                summary=texts[r.plan_item_id],
+                summary=texts[r.plan_item_id].text,
                 due_at=r.due_at,
-                description="Make-up of a missed dose, at the end of the course"
-                if r.makeup_of_id
-                else "",
+                description=_event_description(r.makeup_of_id is not None, texts[r.plan_item_id]),
             )
             for r in reminders
         ]
@@ -244,7 +245,7 @@ class ReminderHistory:
     ) -> tuple[builtins.list[ReminderView], str]:
         """A page of the patient's reminders due in [start, end), ordered by (due_at, id).
 
-        For the patient (patient_id may be empty) or their current doctor. statuses
+        For the patient (patient_id may be empty) or a doctor on their care team. statuses
         filters (empty: all). Returns the page and the next page token ("" at the end).
         """
         patient = _patient_of(caller, patient_id)
@@ -307,6 +308,13 @@ class ReminderHistory:
                 return views, token
         _deny_read(self._db, self._clock, caller, patient_id)
         raise access.denied()
+
+
+def _event_description(makeup: bool, label: ItemLabel) -> str:
+    parts = [f"Prescribed by {label.doctor_name}"] if label.doctor_name else []
+    if makeup:
+        parts.append("Make-up of a missed dose, at the end of the course")
+    return ". ".join(parts)
 
 
 def _patient_of(caller: Caller, patient_id: str) -> uuid.UUID:

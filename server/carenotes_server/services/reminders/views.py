@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, select
 from sqlalchemy.orm import Session
 
-from carenotes_server.db.models import PlanItem, Reminder, User
+from carenotes_server.db.models import PlanItem, Reminder, StepSet, User
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.services.keys import ClinicalCipher
 
@@ -35,6 +35,8 @@ class ReminderView:
     acknowledged_at: datetime | None
     window_ends_at: datetime
     delivery_seq: int | None
+    doctor_id: uuid.UUID | None = None
+    doctor_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class ItemAdherence:
     prescribed: int  # occurrences of the course; 0 for an ongoing plan
     made_up: int = 0
     course_ends_at: datetime | None = None
+    doctor_id: uuid.UUID | None = None
+    doctor_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,24 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def view_of(reminder: Reminder, text: str) -> ReminderView:
+@dataclass(frozen=True)
+class ItemLabel:
+    """What a reminder says of its plan item: the action, and who prescribed it."""
+
+    text: str
+    doctor_id: uuid.UUID | None = None
+    doctor_name: str = ""
+
+
+def view_of(reminder: Reminder, label: ItemLabel) -> ReminderView:
     return ReminderView(
         id=reminder.id,
         plan_item_id=reminder.plan_item_id,
         patient_id=reminder.patient_id,
         note_id=reminder.note_id,
-        text=text,
+        text=label.text,
+        doctor_id=label.doctor_id,
+        doctor_name=label.doctor_name,
         due_at=reminder.due_at,
         status=ReminderState(reminder.status),
         makeup_of_id=reminder.makeup_of_id,
@@ -109,16 +124,22 @@ def zones_of(session: Session, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
 
 
 class ActionTexts:
-    """Decrypts plan item actions, each item once per call."""
+    """Decrypts plan item actions, each item once per call, with their doctor."""
 
     def __init__(self, cipher: ClinicalCipher) -> None:
         self._cipher = cipher
 
-    def by_id(self, session: Session, plan_item_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    def by_id(self, session: Session, plan_item_ids: set[uuid.UUID]) -> dict[uuid.UUID, ItemLabel]:
         if not plan_item_ids:
             return {}
-        items = session.scalars(select(PlanItem).where(PlanItem.id.in_(plan_item_ids))).all()
-        return self.of(session, items)
+        rows = session.execute(
+            select(PlanItem, StepSet.doctor_id, User.name)
+            .join(StepSet, StepSet.id == PlanItem.step_set_id)
+            .join(User, User.id == StepSet.doctor_id)
+            .where(PlanItem.id.in_(plan_item_ids))
+        ).all()
+        texts = self.of(session, [row[0] for row in rows])
+        return {row[0].id: ItemLabel(texts[row[0].id], row[1], row[2]) for row in rows}
 
     def of(self, session: Session, items: Sequence[PlanItem]) -> dict[uuid.UUID, str]:
         keys = self._cipher.keys(session, {item.pair_key_id for item in items})

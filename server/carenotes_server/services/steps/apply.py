@@ -129,17 +129,23 @@ class StepsApplier:
 
     @staticmethod
     def _newer_note_changed_plan(session: Session, note: Note) -> bool:
-        return bool(
-            session.scalar(
-                select(
-                    exists().where(
-                        StepSet.patient_id == note.patient_id,
-                        StepSet.note_sequence > note.sequence,
-                        StepSet.outcome == CHANGED,
-                    )
-                )
+        """Whether this note comes too late: a newer note of its author changed the plan,
+        or a newer note of any team doctor explicitly stopped something. Applying it then
+        would undo a newer decision (restart what was stopped since)."""
+        newer = (
+            StepSet.patient_id == note.patient_id,
+            StepSet.note_sequence > note.sequence,
+            StepSet.outcome == CHANGED,
+        )
+        same_author = select(exists().where(*newer, StepSet.doctor_id == note.doctor_id))
+        explicit_stop = select(
+            exists().where(
+                *newer,
+                PlanChangeRecord.step_set_id == StepSet.id,
+                PlanChangeRecord.stop_reason == StopReason.EXPLICIT.value,
             )
         )
+        return bool(session.scalar(same_author)) or bool(session.scalar(explicit_stop))
 
     def _apply(
         self,
@@ -153,14 +159,21 @@ class StepsApplier:
     ) -> None:
         in_force = items_in_force(self._texts, session, patient.id)
         rows = {item.id: item for item, _ in in_force}
-        change = plan_change([seen for _, seen in in_force], steps, canonical=canonical_drug)
+        # The note replaces its author's plan; other team doctors' items end only by an
+        # explicit stop.
+        change = plan_change(
+            [seen for _, seen in in_force if seen.doctor_id == note.doctor_id],
+            steps,
+            canonical=canonical_drug,
+            others=[seen for _, seen in in_force if seen.doctor_id != note.doctor_id],
+        )
         added = self._add_checklist(session, step_set, key, steps, now)
         if not change.changes_plan and not added:
             self._record(session, step_set, change, {}, {}, {})
             return
         step_set.outcome = CHANGED
         step_set.checklist_added = added
-        self._retire_done_checklist(session, patient.id, step_set.id, now)
+        self._retire_done_checklist(session, patient.id, note.doctor_id, step_set.id, now)
         ending = end_reasons(change)
         for item_id, reason in ending.items():
             item = rows[item_id]
@@ -263,9 +276,17 @@ class StepsApplier:
 
     @staticmethod
     def _retire_done_checklist(
-        session: Session, patient_id: uuid.UUID, keep_set: uuid.UUID, now: datetime
+        session: Session,
+        patient_id: uuid.UUID,
+        doctor_id: uuid.UUID,
+        keep_set: uuid.UUID,
+        now: datetime,
     ) -> None:
-        """Ticked tasks of older notes leave the checklist once a newer note changes it."""
+        """Ticked tasks of the author's older notes leave the checklist once a newer
+        note of theirs changes it."""
+        authors_sets = select(StepSet.id).where(
+            StepSet.patient_id == patient_id, StepSet.doctor_id == doctor_id
+        )
         session.execute(
             update(ChecklistItem)
             .where(
@@ -273,6 +294,7 @@ class StepsApplier:
                 ChecklistItem.retired_at.is_(None),
                 ChecklistItem.done.is_(True),
                 ChecklistItem.step_set_id != keep_set,
+                ChecklistItem.step_set_id.in_(authors_sets),
             )
             .values(retired_at=now)
             .execution_options(synchronize_session=False)

@@ -21,18 +21,23 @@ from carenotes_server.domain.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from carenotes_server.domain.plan_change import ChangeKind, normalised_action, plan_change
+from carenotes_server.domain.plan_change import (
+    ChangeKind,
+    ItemInForce,
+    normalised_action,
+    plan_change,
+)
 from carenotes_server.domain.steps import ExtractedSteps, InvalidSteps, PlanStep
 from carenotes_server.extraction.base import ExtractionError, Extractor, TransientExtractionError
 from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
-from carenotes_server.services.care_team import is_current_doctor
+from carenotes_server.services.care_team import is_team_doctor
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.reminders.planning import ReminderPlanning
 from carenotes_server.services.reminders.views import zone
 from carenotes_server.services.steps.apply import end_reasons
-from carenotes_server.services.steps.queries import open_checklist_items
+from carenotes_server.services.steps.queries import doctor_names, open_checklist_items
 from carenotes_server.services.steps.read import (
     CHECKLIST_KIND,
     StepTexts,
@@ -109,7 +114,7 @@ class StepsPreview:
             created_at=None,
         )
         with self._db.write() as session:
-            allowed = patient_id is None or is_current_doctor(session, caller.user_id, patient_id)
+            allowed = patient_id is None or is_team_doctor(session, caller.user_id, patient_id)
             if allowed:
                 audit.record(
                     session,
@@ -128,7 +133,7 @@ class StepsPreview:
                     None,
                     base.extractor,
                     None,
-                    plan_change=self._change(session, steps, patient_id, now),
+                    plan_change=self._change(session, steps, patient_id, caller.user_id, now),
                 )
         access.deny(
             self._db,
@@ -143,20 +148,38 @@ class StepsPreview:
         raise access.denied()
 
     def _change(
-        self, session: Session, steps: ExtractedSteps, patient_id: uuid.UUID, now: datetime
+        self,
+        session: Session,
+        steps: ExtractedSteps,
+        patient_id: uuid.UUID,
+        author: uuid.UUID,
+        now: datetime,
     ) -> PlanChangeView:
         patient = session.get(User, patient_id)
         assert patient is not None
         tz = zone(patient.timezone)
         in_force = items_in_force(self._texts, session, patient_id)
         rows = {item.id: item for item, _ in in_force}
-        change = plan_change([seen for _, seen in in_force], steps, canonical=canonical_drug)
+        change = plan_change(
+            [seen for _, seen in in_force if seen.doctor_id == author],
+            steps,
+            canonical=canonical_drug,
+            others=[seen for _, seen in in_force if seen.doctor_id != author],
+        )
         cancelled = self._planning.scheduled_counts(session, list(end_reasons(change)))
+        names = doctor_names(session, {seen.doctor_id for _, seen in in_force if seen.doctor_id})
+
+        def current_view(seen: ItemInForce) -> PlanItemView:
+            return plan_item_view(
+                rows[seen.id],
+                seen.action,
+                doctor_id=seen.doctor_id,
+                doctor_name=names.get(seen.doctor_id, "") if seen.doctor_id else "",
+            )
+
         items = []
         for c in change.items:
-            current = None
-            if c.current is not None:
-                current = plan_item_view(rows[c.current.id], c.current.action)
+            current = current_view(c.current) if c.current is not None else None
             new = _step_view(c.step) if c.step is not None else None
             creates = c.kind in (ChangeKind.STARTED, ChangeKind.CHANGED) and c.step is not None
             items.append(
@@ -169,6 +192,7 @@ class StepsPreview:
                     reminders_created=self._planning.planned_count(c.step.schedule, tz, now)
                     if creates and c.step is not None
                     else 0,
+                    duplicates=tuple(current_view(d) for d in c.duplicates),
                 )
             )
         open_items = [c for c in open_checklist_items(session, patient_id) if not c.done]

@@ -36,6 +36,7 @@ from carenotes_server.db.models import (
     ChecklistItem,
     PlanItem,
     StepSet,
+    User,
     UtcDateTime,
 )
 from carenotes_server.domain.steps import Schedule
@@ -120,6 +121,7 @@ def _steps_in_force_statement() -> CompoundSelect[Any]:
         StepSet.note_sequence.label("note_sequence"),
         StepSet.note_id.label("note_id"),
         StepSet.doctor_id.label("doctor_id"),
+        _null(String(), "doctor_name"),
         StepSet.extractor.label("extractor"),
         StepSet.created_at.label("created_at"),
     ).where(StepSet.id == _head_id(patient))
@@ -137,10 +139,12 @@ def _steps_in_force_statement() -> CompoundSelect[Any]:
             StepSet.note_sequence,
             StepSet.note_id,
             StepSet.doctor_id,
+            User.name,
             _null(String(), "extractor"),
             _null(UtcDateTime(), "created_at"),
         )
         .join(StepSet, StepSet.id == ChecklistItem.step_set_id)
+        .join(User, User.id == StepSet.doctor_id)
         .where(ChecklistItem.patient_id == patient, ChecklistItem.retired_at.is_(None))
     )
     plan_branch = (
@@ -159,10 +163,12 @@ def _steps_in_force_statement() -> CompoundSelect[Any]:
             StepSet.note_sequence,
             StepSet.note_id,
             StepSet.doctor_id,
+            User.name,
             _null(String(), "extractor"),
             _null(UtcDateTime(), "created_at"),
         )
         .join(StepSet, StepSet.id == PlanItem.step_set_id)
+        .join(User, User.id == StepSet.doctor_id)
         .where(PlanItem.patient_id == patient, PlanItem.active.is_(True))
     )
     return union_all(set_branch, checklist_branch, plan_branch)
@@ -206,16 +212,25 @@ def _audited_steps_read_statement() -> CompoundSelect[Any]:
 STEPS_IN_FORCE_AUDITED = _audited_steps_read_statement()
 
 
-def plan_items_in_force(session: Session, patient_id: uuid.UUID) -> list[PlanItem]:
-    """The patient's active plan items, oldest first (locked by the caller's lock on the
-    patient row when changing them)."""
-    return list(
-        session.scalars(
-            select(PlanItem)
-            .where(PlanItem.patient_id == patient_id, PlanItem.active.is_(True))
-            .order_by(PlanItem.anchor_at, PlanItem.position)
-        )
-    )
+def plan_items_in_force(
+    session: Session, patient_id: uuid.UUID
+) -> list[tuple[PlanItem, uuid.UUID]]:
+    """The patient's active plan items with the doctor who prescribed each, oldest first
+    (locked by the caller's lock on the patient row when changing them)."""
+    rows = session.execute(
+        select(PlanItem, StepSet.doctor_id)
+        .join(StepSet, StepSet.id == PlanItem.step_set_id)
+        .where(PlanItem.patient_id == patient_id, PlanItem.active.is_(True))
+        .order_by(PlanItem.anchor_at, PlanItem.position)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def doctor_names(db: Session | Connection, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids))).all()
+    return {row[0]: row[1] for row in rows}
 
 
 def open_checklist_items(session: Session, patient_id: uuid.UUID) -> list[ChecklistItem]:

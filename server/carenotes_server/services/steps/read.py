@@ -21,7 +21,8 @@ from carenotes_server.db.models import (
 )
 from carenotes_server.domain import validation
 from carenotes_server.domain.errors import FailedPrecondition, NotFound
-from carenotes_server.domain.plan_change import ChangeKind, ItemInForce, StopReason
+from carenotes_server.domain.plan_change import ChangeKind, ItemInForce, StopReason, subject_key
+from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.keys import ClinicalCipher
@@ -29,6 +30,7 @@ from carenotes_server.services.steps.queries import (
     STEPS_IN_FORCE,
     STEPS_IN_FORCE_AUDITED,
     SUPERSEDED,
+    doctor_names,
     plan_items_in_force,
     schedule_of,
 )
@@ -70,7 +72,7 @@ class StepTexts:
 
 
 def plan_item_view(
-    item: Any, text: str, *, note_id: Any = None, doctor_id: Any = None
+    item: Any, text: str, *, note_id: Any = None, doctor_id: Any = None, doctor_name: str = ""
 ) -> PlanItemView:
     """The view of a plan item: an ORM PlanItem or a row of STEPS_IN_FORCE."""
     return PlanItemView(
@@ -79,6 +81,7 @@ def plan_item_view(
         schedule=schedule_of(item),
         note_id=note_id,
         doctor_id=doctor_id,
+        doctor_name=doctor_name,
         started_at=item.anchor_at,
         course_ends_at=item.course_ends_at,
         doses_made_up=item.doses_made_up or 0,
@@ -99,13 +102,25 @@ def steps_view_from_rows(texts: StepTexts, db: Session | Connection, rows: Rows)
     return StepsView(
         checklist=[
             ChecklistItemView(
-                r.id, opened[r.id], bool(r.done), r.completed_at, r.note_id, r.doctor_id
+                r.id,
+                opened[r.id],
+                bool(r.done),
+                r.completed_at,
+                r.note_id,
+                r.doctor_id,
+                r.doctor_name or "",
             )
             for r in items
             if r.kind == "c"
         ],
         plan=[
-            plan_item_view(r, opened[r.id], note_id=r.note_id, doctor_id=r.doctor_id)
+            plan_item_view(
+                r,
+                opened[r.id],
+                note_id=r.note_id,
+                doctor_id=r.doctor_id,
+                doctor_name=r.doctor_name or "",
+            )
             for r in items
             if r.kind == "p"
         ],
@@ -118,10 +133,14 @@ def steps_view_from_rows(texts: StepTexts, db: Session | Connection, rows: Rows)
 def items_in_force(
     texts: StepTexts, session: Session, patient_id: uuid.UUID
 ) -> list[tuple[PlanItem, ItemInForce]]:
-    """The patient's plan in force: each active item with what the plan rules see."""
+    """The patient's plan in force, every doctor's: each active item with what the plan
+    rules see."""
     items = plan_items_in_force(session, patient_id)
-    opened = texts.open_all(session, ((PLAN_KIND, item) for item in items))
-    return [(item, ItemInForce(item.id, opened[item.id], schedule_of(item))) for item in items]
+    opened = texts.open_all(session, ((PLAN_KIND, item) for item, _ in items))
+    return [
+        (item, ItemInForce(item.id, opened[item.id], schedule_of(item), doctor_id))
+        for item, doctor_id in items
+    ]
 
 
 class StepsReader:
@@ -268,6 +287,17 @@ class StepsReader:
             session,
             [*((PLAN_KIND, i) for i in items.values()), *((CHECKLIST_KIND, c) for c in checklist)],
         )
+        others = [
+            (row, seen)
+            for row, seen in items_in_force(self._texts, session, step_set.patient_id)
+            if seen.doctor_id != step_set.doctor_id
+        ]
+        names = doctor_names(
+            session,
+            {s.doctor_id for s in sets.values()}
+            | {step_set.doctor_id}
+            | {seen.doctor_id for _, seen in others if seen.doctor_id},
+        )
 
         def view(item_id: uuid.UUID | None) -> PlanItemView | None:
             if item_id is None:
@@ -275,20 +305,42 @@ class StepsReader:
             item = items[item_id]
             origin = sets[item.step_set_id]
             return plan_item_view(
-                item, opened[item.id], note_id=origin.note_id, doctor_id=origin.doctor_id
+                item,
+                opened[item.id],
+                note_id=origin.note_id,
+                doctor_id=origin.doctor_id,
+                doctor_name=names.get(origin.doctor_id, ""),
             )
 
-        changes = [
-            ItemChangeView(
-                kind=ChangeKind(r.kind),
-                current=view(r.plan_item_id),
-                new=view(r.new_plan_item_id),
-                stop_reason=StopReason(r.stop_reason) if r.stop_reason else None,
-                reminders_cancelled=r.reminders_cancelled,
-                reminders_created=r.reminders_created,
+        def duplicates(new: PlanItemView | None) -> tuple[PlanItemView, ...]:
+            if new is None:
+                return ()
+            key = subject_key(new.action, canonical_drug)
+            return tuple(
+                plan_item_view(
+                    row,
+                    seen.action,
+                    doctor_id=seen.doctor_id,
+                    doctor_name=names.get(seen.doctor_id, "") if seen.doctor_id else "",
+                )
+                for row, seen in others
+                if subject_key(seen.action, canonical_drug) == key
             )
-            for r in records
-        ]
+
+        changes = []
+        for r in records:
+            new = view(r.new_plan_item_id)
+            changes.append(
+                ItemChangeView(
+                    kind=ChangeKind(r.kind),
+                    current=view(r.plan_item_id),
+                    new=new,
+                    stop_reason=StopReason(r.stop_reason) if r.stop_reason else None,
+                    reminders_cancelled=r.reminders_cancelled,
+                    reminders_created=r.reminders_created,
+                    duplicates=duplicates(new) if r.kind != ChangeKind.STOPPED else (),
+                )
+            )
         if step_set.outcome == SUPERSEDED:
             plan = [v for v in (view(i.id) for i in sorted(own, key=lambda i: i.position)) if v]
         else:
@@ -302,6 +354,7 @@ class StepsReader:
                     c.completed_at,
                     step_set.note_id,
                     step_set.doctor_id,
+                    names.get(step_set.doctor_id, ""),
                 )
                 for c in checklist
             ],
