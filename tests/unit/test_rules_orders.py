@@ -389,3 +389,52 @@ def test_a_requested_test_is_the_patients_to_attend() -> None:
 def test_a_finding_after_a_dash_is_no_part_of_the_order() -> None:
     step = only_plan("Azithromycin 250 mg three times a week long term - ECG QTc 440 done.")
     assert "ecg" not in step.action.lower()
+
+
+@pytest.mark.parametrize(
+    ("note", "times", "every_days"),
+    [
+        ("Propranolol 40 mg twise a day.", 2, 1),
+        ("Cetirizine 10 mg dialy.", 1, 1),
+        ("Vitamin D 1000 units everyday.", 1, 1),
+    ],
+)
+def test_common_misspellings_of_frequencies(note: str, times: int, every_days: int) -> None:
+    s = only_plan(note).schedule
+    assert (s.times_per_day, s.every_days) == (times, every_days)
+
+
+def test_a_course_written_as_the_doses_left() -> None:
+    assert only_plan("Dalteparin 5000 units sc od, 12 more injections.").schedule.occurrences == 12
+
+
+def test_a_restart_after_a_hold_is_read_with_its_new_dose() -> None:
+    steps = extractor.extract(
+        "Omit warfarin for 3 days then restart at 2 mg daily (previously 3 mg)."
+    )
+    assert [c.text for c in steps.checklist] == ["Hold warfarin for 3 days"]
+    assert [p.action for p in steps.plan] == ["Take warfarin 2 mg"]
+
+
+def test_the_former_dose_never_stays_in_the_text() -> None:
+    assert only_plan("Bumetanide 1 mg od instead of 2 mg.").action == "Take bumetanide 1 mg"
+
+
+def test_a_restatement_in_brackets_is_the_same_medicine() -> None:
+    step = only_plan("Mesalazine 2.4 g od (Asacol 800 mg x 3 tabs) for 6 weeks.")
+    assert step.schedule.occurrences == 42
+
+
+def test_a_combination_regimen_shares_its_course() -> None:
+    steps = extractor.extract("Descovy 1 tab od + dolutegravir 50 mg od for 28 days.")
+    assert [p.schedule.occurrences for p in steps.plan] == [28, 28]
+
+
+def test_an_ongoing_medicine_joined_by_and_keeps_no_course() -> None:
+    steps = extractor.extract("Metformin 500 mg bd and amoxicillin 500 mg tds for 7 days.")
+    assert [p.schedule.occurrences for p in steps.plan] == [0, 21]
+
+
+def test_feeds_are_as_needed_and_the_kind_of_contact_is_no_task() -> None:
+    assert only_plan("Saline drops 2 drops each nostril before feeds.").schedule.as_needed
+    assert extractor.extract("Telephone review. Amlodipine 5 mg od.").checklist == ()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from carenotes_server.domain.steps import PlanStep, Schedule
-from carenotes_server.extraction.rules import conditions
+from carenotes_server.extraction.rules import conditions, vocabulary
 from carenotes_server.extraction.rules.courses import start_offset, strip_offsets
-from carenotes_server.extraction.rules.medicines import name_mentions
+from carenotes_server.extraction.rules.names import name_mentions
 from carenotes_server.extraction.rules.quantities import (
     TIME_PHRASE,
     duration_days,
@@ -37,15 +37,8 @@ NARRATIVE = re.compile(
     r"wife|husband|parent|discussed|reports?|denies|states|notes|noted|seen|saw)\b",
     re.I,
 )
-_TEST_WORDS = (
-    r"labs?|blood ?work|bloods|blood tests?|bmp|cmp|cbc|fbc|u&e|u\+e|ue|a1c|hba1c|tsh|t4|inr|"
-    r"pt/inr|lipids?|lipid panel|lfts?|tfts?|ferritin|b12|vitamin d level|ck|psa|uric acid|urate|"
-    r"urinalysis|ua|urine \w+|culture|x-?ray|cxr|xr|ct|mri|ultrasound|us|echo\w*|tte|ecg|ekg|"
-    r"dexa|dxa|mammogram|colonoscopy|breath test|stress test|spirometry|pft|biopsy|"
-    r"screen(?:ing)?|panel|level|test|imaging|iop|swab|titer|pregnancy test|holter|"
-    r"sleep study|audiogram|eye exam|ogtt|scans?|visual fields?|fields|ogd|endoscopy|"
-    r"kidney function|renal function|liver function|tfts?|abpi|doppler|eeg|emg|"
-    r"nerve conduction|fibroscan|bone density|smear|cervical screening|hearing test"
+_TEST_WORDS = "|".join(
+    re.escape(t) for t in sorted(vocabulary.entries("tests"), key=len, reverse=True)
 )
 TEST = re.compile(rf"\b(?:{_TEST_WORDS})\b", re.I)
 _TEST_WHEN = re.compile(
@@ -238,7 +231,9 @@ _RESULT = re.compile(
     r"hrs?|hours?))",
     re.I,
 )
-_REQUESTED = re.compile(r"\s*\b(?:requested|ordered|booked|arranged)\s*$", re.I)
+_REQUESTED = re.compile(
+    r"\s*\b(?:requested|ordered|booked|arranged)\b(?=\s*(?:for\b[^.;]*)?$)", re.I
+)
 # "have a urate level checked": the patient's errand, not a status.
 _HAVE = re.compile(r"^(?:to\s+)?(?:have|get)\s+", re.I)
 

@@ -99,6 +99,7 @@ _COMPOUND = re.compile(
     r"|(?:[:;]|\s[-\u2013])\s*(?=(?:stop|hold|withhold|omit|skip|pause)\s+(?:for|it|them|until|\d)\b)"
     r"|\s[-\u2013]\s*(?=now\s+stop\b|stop\s+(?:it\s+)?now\b)"
     r"|\s+and\s+to\s+(?=[a-z]+\b)"
+    r"|(?:,?\s+then|\s+and)\s+(?=(?:re-?start|resume|recommence)\w*\s+(?:\w+\s+)?(?:at\s+)?\d)"
     r"|\s+and\s+(?=(?:see|visit|attend)\s+(?:the|a|an|your|her|his|their|dr)\b)"
     r"|(?:,\s*|\s+)(?:and\s+|then\s+)?(?=(?:start|begin)\s+\w+\s+\d)"
     r"|,?\s+then\s+(?=(?:rtc|return|review|r/v|follow|f/u|recheck|come back|see|book|call|"

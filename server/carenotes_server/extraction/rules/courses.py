@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable
 
-from carenotes_server.extraction.rules.quantities import NUM, number
+from carenotes_server.extraction.rules.quantities import MAX_PHRASE, NUM, number
 
 _TOMORROW = r"tom+or+ow"
 _START = r"(?:start\w*|begin\w*|commenc\w*|from|resum\w*|restart\w*)"
@@ -116,3 +116,28 @@ ONE_DAY = re.compile(
     r"\bbefore (?:leaving|you leave|the (?:procedure|surgery|operation|test|scan|flight))\b",
     re.I,
 )
+
+
+# "x 12 doses", "12 weekly doses", "3 patches for the trip": the number of doses itself.
+# "max 2 doses in 24 h" is a cap, not a count.
+DOSE_COUNT = re.compile(
+    rf"\bx\s*({NUM})\s*doses\b"
+    rf"|\b({NUM})\s+(?:more\s+|further\s+)?(?:weekly\s+|daily\s+|monthly\s+)?doses\b"
+    r"(?!\s*(?:in|per|a|/|each)\b)"
+    rf"|\b({NUM})\s+(?:more|further|remaining)\s+(?:doses|injections|tablets|tabs|capsules|"
+    r"patches|applications)\b"
+    rf"|\b({NUM})\s+(?:patch(?:es)?|tablets?|tabs|capsules?|caps|injections?|applications?)"
+    r"\s+(?:in total|total|for the (?:trip|course|journey|holiday|flight))\b",
+    re.I,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def dose_count(text: str) -> int:
+    """The number of doses a course is written as, or 0."""
+    m = DOSE_COUNT.search(MAX_PHRASE.sub(" ", text))
+    if m is None or re.search(
+        r"\b(?:max(?:imum)?|up to|no more than)\s*$", text[: m.start()], re.I
+    ):
+        return 0
+    return number(next(g for g in m.groups() if g))

@@ -18,17 +18,23 @@ from dataclasses import dataclass, replace
 from carenotes_server.domain.steps import PlanStep, Schedule
 from carenotes_server.extraction.rules import conditions
 from carenotes_server.extraction.rules.context import ADMINISTERED, OTHER_PRESCRIBER
-from carenotes_server.extraction.rules.courses import ONE_DAY, day_range, is_day_one, start_offset
+from carenotes_server.extraction.rules.courses import (
+    ONE_DAY,
+    day_range,
+    dose_count,
+    is_day_one,
+    start_offset,
+)
 from carenotes_server.extraction.rules.medicine_text import (
     conditional_action,
     medicine_action,
     single_dose_action,
 )
-from carenotes_server.extraction.rules.medicines import Segment, canonical_drug, segments
+from carenotes_server.extraction.rules.medicines import Segment, segments
+from carenotes_server.extraction.rules.names import canonical_drug
 from carenotes_server.extraction.rules.quantities import (
     MAX_PHRASE,
     NUM,
-    dose_count,
     duration_days,
     find_frequency,
     frequency_conflict,
@@ -116,6 +122,19 @@ def _schedule_text(found: list[Segment], i: int, clause: str) -> str:
     if shares and found[i].doses and not _has_schedule(text):
         return nxt  # "isoniazid 900 mg +" shares "rifapentine 900 mg weekly"
     return text
+
+
+def _combined_duration(found: list[Segment], i: int, clause: str) -> int:
+    """ "Truvada 1 tab od + raltegravir 400 mg bd for 28 days": one regimen, one course.
+    Only "+" joins a regimen; "and" may join an ongoing medicine to a course."""
+    for seg in found[i:-1]:
+        if not seg.text(clause).rstrip().endswith("+"):
+            return 0
+        following = found[found.index(seg) + 1]
+        days = duration_days(following.text(clause))
+        if days:
+            return days
+    return 0
 
 
 def _with_count(schedule: Schedule, count: int) -> Schedule:
@@ -208,7 +227,7 @@ def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
         days = day_range(text)
         duration = days[1] if days else duration_days(text)
         if not duration and not seg.name_inherited:
-            duration = prefix_duration
+            duration = prefix_duration or _combined_duration(found, i, clause)
         start = days[0] if days else _start(seg, (prefix if i == 0 else "") + text, previous)
         if frequency_conflict(schedule_text) and not PRN.search(schedule_text):
             reading.warn(text, "it gives two different frequencies")

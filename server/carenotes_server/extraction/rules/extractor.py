@@ -47,7 +47,8 @@ from carenotes_server.extraction.rules.clauses import (
     trusted_clauses,
 )
 from carenotes_server.extraction.rules.dosing import read_medicines
-from carenotes_server.extraction.rules.medicines import DOSE, canonical_drug, name_mentions
+from carenotes_server.extraction.rules.medicines import DOSE
+from carenotes_server.extraction.rules.names import canonical_drug, name_mentions
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.stops import read_stop
 from carenotes_server.extraction.rules.tasks import read_purchase, read_task, read_timed_once

@@ -20,6 +20,13 @@ _LEAD_VERBS = re.compile(
     r"increase|decrease|reduce|change to|switch to|add|taper)\b[\s:,]*)+",
     re.I,
 )
+_FORMER = re.compile(
+    r"\((?:previously|was|formerly|up from|down from|increased from|reduced from|instead of)"
+    r"[^)]*\)"
+    r"|\b(?:instead of|rather than|in place of|up from|down from|(?:increased|reduced) from|"
+    r"previously)\s+\d[\d.,]*\s*[a-z]*",
+    re.I,
+)
 _TOPICAL = re.compile(r"\b(?:cream|ointment|lotion|gel|patch|topical|paste|shampoo)\b", re.I)
 _USE = re.compile(
     r"\b(?:drops?|gtts?|spray|sprays|puffs?|inhaler|inhaled|nebuli[sz]\w*|rinse|nasal|"
@@ -52,6 +59,7 @@ def medicine_action(segment: Segment, clause: str, as_needed: bool) -> str:
         body = PRN.sub(" ", body)
     body = _ROUTE_WORDS.sub(" ", body)
     body = re.sub(r"\btaper\s*:", " ", body, flags=re.I)
+    body = _FORMER.sub(" ", body)  # "(previously 4 mg)": the dose no longer to take
     body = re.sub(r"\b(?:which|because|due to|since)\b.*$", "", body, flags=re.I)
     body = re.sub(r"([,:]\s*)(?:give|take|use|apply|inject)\b\s*", r"\1", body, flags=re.I)
     body = _LEAD_VERBS.sub("", body.strip(" ,:"))

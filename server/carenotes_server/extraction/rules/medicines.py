@@ -1,31 +1,30 @@
-"""Medicine mentions in a clause: drug names, doses, and the steps they make up.
+"""Medicine mentions in a clause: names (names.py), doses, and the steps they make up.
 
-A name is a known drug (vocabulary/drug_names.txt, brand names in drug_aliases.txt),
-a word with a drug-class stem (drug_suffixes.txt), or any other word written just before
-a dose ("zorbifen 25 mg"). A clause is cut into segments, one per medicine step: a
-taper's "then 20 mg" is a step of its own that inherits the name before it.
+Any word written just before a dose is a drug name too ("zorbifen 25 mg"), but not a
+form word ("GTN spray 400 mcg" names GTN spray). A clause is cut into segments, one per
+medicine step: a taper's "then 20 mg" is a step of its own that inherits the name
+before it.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
-from carenotes_server.extraction.rules import vocabulary
+from carenotes_server.extraction.rules.courses import DOSE_COUNT
+from carenotes_server.extraction.rules.names import (
+    EXTENSION_WORDS,
+    NOT_A_NAME,
+    Mention,
+    name_mentions,
+)
 from carenotes_server.extraction.rules.quantities import (
-    DOSE_COUNT,
     MAX_PHRASE,
     duration_days,
     find_frequency,
 )
 from carenotes_server.extraction.rules.schedules import PRN, has_time_of_day
 from carenotes_server.extraction.rules.weekdays import weekdays
-
-_ALIASES = vocabulary.mapping("drug_aliases")
-_NOT_A_NAME = vocabulary.words("not_drug_names")
-_EXTENSION_WORDS = vocabulary.words("name_extensions")
-_EXTENSIONS = "|".join(re.escape(w) for w in sorted(_EXTENSION_WORDS, key=len, reverse=True))
 
 _DOSE_UNITS = (
     r"mg|mcg|µg|ug|g|gm|grams?|milligrams?|micrograms?|units?|u|iu|meq|mmol|ml|l|%|"
@@ -38,14 +37,6 @@ DOSE = re.compile(
     re.I,
 )
 
-_VOCAB_NAMES = sorted(vocabulary.words("drug_names") | set(_ALIASES), key=len, reverse=True)
-_VOCAB = re.compile(
-    r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in _VOCAB_NAMES) + r")(?![\w])", re.I
-)
-_SUFFIX = re.compile(
-    r"\b[a-z]{3,}(?:" + "|".join(vocabulary.entries("drug_suffixes")) + r")\b", re.I
-)
-_NAME_EXTENSION = re.compile(rf"^(?:[- ](?:{_EXTENSIONS}))+\b", re.I)
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]{2,})\s*$")
 _STRENGTH_BEFORE = re.compile(r"(?<=[A-Za-z])\s+\d+(?:[./]\d+)+\s*$")
 _WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]*)\s*$")
@@ -59,10 +50,12 @@ _COUNTED = re.compile(
 # a step of a titration ("increase by 2 units").
 _FORMER_DOSE = re.compile(
     r"\b(?:instead of|rather than|in place of|(?:up|down|increased|reduced|decreased) from|"
-    r"from|(?:increase|decrease|reduce|titrate|go up|go down|wean)\w*\s+(?:the dose\s+)?"
+    r"from|previously|formerly|(?:increase|decrease|reduce|titrate|go up|go down|wean)\w*\s+"
+    r"(?:the dose\s+)?"
     r"(?:by|in steps of))\s+(?=\d)",
     re.I,
 )
+_FEW_WORDS = re.compile(r"\s*(?:[a-z.]+\s*){0,2}", re.I)
 _SWITCH = re.compile(
     r"\b(?:switch|change|convert|swap)\s+(?:from\s+)?(?P<old>[^,;:]+?)\s+(?:to|for)\s+(?=[A-Za-z])",
     re.I,
@@ -71,56 +64,19 @@ _NOT_COUNTED = frozenset({"more", "extra", "additional", "further", "small", "la
 THEN = re.compile(r"\bthen\b|,\s*followed by\b", re.I)
 
 
-def canonical_drug(name: str) -> str:
-    """Lower-case generic name, so "HCTZ", "Tylenol" and "acetaminophen" compare equal;
-    "Eliquis (apixaban)" and "Symbicort Turbuhaler" name their generic too."""
-    key = " ".join(re.sub(r"\([^)]*\)", " ", name.lower()).split())
-    if key in _ALIASES:
-        return _ALIASES[key]
-    key = re.sub(r"^children'?s\s+|(?:\s+(?:" + _EXTENSIONS + r"))+$", "", key)
-    return _ALIASES.get(key, key)
-
-
-@dataclass(frozen=True)
-class Mention:
-    start: int
-    end: int
-    kind: str  # "name", "dose" or "then"
-    text: str
-
-
-@functools.lru_cache(maxsize=512)
-def name_mentions(clause: str) -> tuple[Mention, ...]:
-    """Known drug names in a clause, each with the salt and form words after it. Cached:
-    the readers ask about the same clause several times."""
-    found: list[Mention] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in (_VOCAB, _SUFFIX):
-        for m in pattern.finditer(clause):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            end = m.end()
-            ext = _NAME_EXTENSION.match(clause[end:])
-            if ext:
-                end += ext.end()
-            taken.append((m.start(), end))
-            found.append(Mention(m.start(), end, "name", clause[m.start() : end]))
-    return tuple(found)
-
-
 def _unknown_name_before(clause: str, end: int) -> Mention | None:
     """The name written just before a dose, known or not: "zorbifen" in "zorbifen 25
     mg"; the drug, not its form, in "GTN spray 400 mcg" or "Flovent HFA 44 mcg"."""
     head = _STRENGTH_BEFORE.sub("", clause[:end])  # "Trimbow 87/5/9 2 puffs"
     before = _WORD_BEFORE.search(head)
-    if before is None or before.group(1).lower() in _NOT_A_NAME:
+    if before is None or before.group(1).lower() in NOT_A_NAME:
         return None
     start = before.start(1)
-    while before is not None and before.group(1).lower() in _EXTENSION_WORDS:
+    while before is not None and before.group(1).lower() in EXTENSION_WORDS:
         if re.search(r"\d\s*%?\s*$", clause[: before.start(1)]):
             return None  # "tranexamic acid 5% mouthwash 10 mL": the form of the dose before
         before = _WORDS_BEFORE.search(clause[: before.start(1)])
-        if before is None or len(before.group(1)) < 3 or before.group(1).lower() in _NOT_A_NAME:
+        if before is None or len(before.group(1)) < 3 or before.group(1).lower() in NOT_A_NAME:
             break  # a form word alone ("spray 2 puffs") stays the name
         start = before.start(1)
     stop = before_end(head, len(head))
@@ -158,7 +114,7 @@ def _mentions(clause: str) -> list[Mention]:
     ]
     counted: set[int] = set()  # where the names of counted doses start
     for m in _COUNTED.finditer(clause):
-        if m.group("name").lower() in _NOT_COUNTED | _EXTENSION_WORDS:
+        if m.group("name").lower() in _NOT_COUNTED | EXTENSION_WORDS:
             continue
         counted.add(m.start("name"))
         if not any(d.start < m.end() and m.start() < d.end for d in doses):
@@ -166,6 +122,19 @@ def _mentions(clause: str) -> list[Mention]:
         if not any(n.start <= m.start("name") < n.end for n in names):
             names.append(Mention(m.start("name"), m.end("name"), "name", m.group("name")))
     names = _merged(names, clause)
+    # "mesalazine 4.8 g od (Octasa 1.6 g x 3 tabs) for 8 weeks": the same medicine again.
+    asides = [
+        (m.start(), m.end())
+        for m in re.finditer(r"\([^()]*\)", clause)
+        if not re.search(r"\b(?:if|unless|or|alternat\w*|when)\b", m.group(0), re.I)
+        and any(
+            d.end <= m.start()
+            and re.fullmatch(r"\s*(?:[a-z.]+\s*){0,2}", clause[d.end : m.start()], re.I)
+            for d in doses
+        )
+    ]
+    doses = [d for d in doses if not any(s < d.start < e for s, e in asides)]
+    names = [n for n in names if not any(s < n.start < e for s, e in asides)]
     switch = _SWITCH.search(clause)
     if switch and any(n.start >= switch.end() for n in names):
         # "Switch Seretide to Trimbow 2 puffs bid": the dose is the new medicine's.

@@ -20,6 +20,7 @@ _NUMBER_WORDS = {
     "once": 1,
     "two": 2,
     "twice": 2,
+    "twise": 2,
     "three": 3,
     "thrice": 3,
     "four": 4,
@@ -127,8 +128,8 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
         # A bare number before "daily" counts doses only with "x" or "times": "72 daily"
         # in "HR 72 daily" is no frequency, and "2 daily" is more often two tablets.
         re.compile(
-            rf"\b({NUM}|once|twice|thrice)\s*(?:x\s*|times?\s*)?(?:a|per|each|/)\s*day\b"
-            rf"|\b(once|twice|thrice|{NUM}\s*(?:x|times))\s*daily\b",
+            rf"\b({NUM}|once|twice|twise|thrice)\s*(?:x\s*|times?\s*)?(?:a|per|each|/)\s*day\b"
+            rf"|\b(once|twice|twise|thrice|{NUM}\s*(?:x|times))\s*(?:daily|dialy|daliy)\b",
             re.I,
         ),
         lambda m: Frequency(times_per_day=number((m.group(1) or m.group(2)).split()[0])),
@@ -177,7 +178,8 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     ),
     (
         re.compile(
-            r"\b(?:once daily|daily|qd|q\.d\.?|every day|each day|a day|per day|nightly|om|o\.m\.|"
+            r"\b(?:once daily|daily|dialy|daliy|qd|q\.d\.?|every day|everyday|evry day|each day|"
+            r"a day|per day|nightly|om|o\.m\.|"
             r"every night|each night|at night|qhs|q\.h\.s\.?|hs|at bedtime|nocte|qam|"
             r"q\.a\.m\.?|qpm|q\.p\.m\.?|every morning|each morning|every evening|each evening|"
             r"mane|qday|q24h|od)(?!\w)",
@@ -303,26 +305,3 @@ def duration_days(text: str) -> int:
 
 def has_time_phrase(text: str) -> bool:
     return bool(TIME_PHRASE.search(text))
-
-
-# "x 12 doses", "12 weekly doses", "3 patches for the trip": the number of doses itself.
-# "max 2 doses in 24 h" is a cap, not a count.
-DOSE_COUNT = re.compile(
-    rf"\bx\s*({NUM})\s*doses\b"
-    rf"|\b({NUM})\s+(?:more\s+|further\s+)?(?:weekly\s+|daily\s+|monthly\s+)?doses\b"
-    r"(?!\s*(?:in|per|a|/|each)\b)"
-    rf"|\b({NUM})\s+(?:patch(?:es)?|tablets?|tabs|capsules?|caps|injections?|applications?)"
-    r"\s+(?:in total|total|for the (?:trip|course|journey|holiday|flight))\b",
-    re.I,
-)
-
-
-@functools.lru_cache(maxsize=1024)
-def dose_count(text: str) -> int:
-    """The number of doses a course is written as, or 0."""
-    m = DOSE_COUNT.search(MAX_PHRASE.sub(" ", text))
-    if m is None or re.search(
-        r"\b(?:max(?:imum)?|up to|no more than)\s*$", text[: m.start()], re.I
-    ):
-        return 0
-    return number(next(g for g in m.groups() if g))

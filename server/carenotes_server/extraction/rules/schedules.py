@@ -25,6 +25,7 @@ PRN = re.compile(
     r"(?:per|by)\s+(?:the\s+|a\s+)?(?:carb|carbohydrate)\s+(?:ratio|count\w*)|carb counting|"
     r"correction (?:dose|doses|scale)|"
     r"during (?:the |your |a |heavy )?(?:period|periods|menstruation|heavy days|flares?|attacks?)|"
+    r"(?:before|after|with) (?:each |every )?feeds?|"
     # Insulin by a correction chart is dosed reading by reading, never on a fixed clock.
     r"(?:per|by|on|according to)\s+(?:a\s+|the\s+)?(?:sliding|correction)\s+(?:scale|chart)|"
     r"sliding scale|"

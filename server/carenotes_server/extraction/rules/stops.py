@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from carenotes_server.extraction.rules.conditions import CONDITION
-from carenotes_server.extraction.rules.medicines import Mention, canonical_drug, name_mentions
+from carenotes_server.extraction.rules.names import Mention, canonical_drug, name_mentions
 from carenotes_server.extraction.rules.reading import Reading
 from carenotes_server.extraction.rules.text import tidy
 

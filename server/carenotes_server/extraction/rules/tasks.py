@@ -61,8 +61,16 @@ def read_timed_once(clause: str, reading: Reading) -> bool:
     return True
 
 
+# "Phone consult", "Telephone review": what kind of contact the note records.
+_CONTACT_KIND = re.compile(
+    r"^(?:phone|telephone|video|virtual)\s+(?:consult\w*|review|call|encounter|message|clinic|"
+    r"f/?u|follow[- ]?up|appointment)$",
+    re.I,
+)
+
+
 def read_task(clause: str, sentence: int, reading: Reading) -> bool:
-    if NARRATIVE.search(clause) or conditions.first(clause):
+    if NARRATIVE.search(clause) or conditions.first(clause) or _CONTACT_KIND.match(clause):
         return False
     verb = _TASK_VERB.search(clause)
     if verb:
