@@ -1659,4 +1659,148 @@ Plan:
         ],
         optional=[["covered"], ["pregnant"]],
     ),
+    dict(
+        id="w129",
+        categories=("history", "abbreviations", "offsets"),
+        note="""S: 36F, 3/7 dysuria, frequency, suprapubic pain. No fever, no loin pain. LMP 2/52 ago, not pregnant (UPT neg). Recurrent UTIs x3 this yr - used trimethoprim each time. Allergy: nitrofurantoin (rash). Meds: Microgynon, sertraline 50 mg (GP).
+O: T 37.2. Abdo soft, mild suprapubic tenderness. Urine dip: nit+, leuc+++.
+A: Lower UTI, recurrent.
+P:
+1. Pivmecillinam 400 mg stat, then 200 mg tds x 3/7.
+2. MSU sent - will ring if resistant.
+3. Cranberry not recommended; increase fluids.
+4. If 3+ UTIs again in 6 months, consider prophylaxis - book r/v.
+5. Pt to return a urine sample 1 wk after finishing abx if symptoms persist.""",
+        plan=[{"k": ["200 mg"], "tpd": 3, "occ": 9, "start": [0, 1]}],
+        either=[["400 mg", "stat"]],
+        optional=[["fluid"], ["r/v", "review", "prophylaxis"], ["urine sample"], ["msu"]],
+        forbidden_plan=[["trimethoprim"], ["nitrofurantoin"], ["microgynon"], ["sertraline"]],
+    ),
+    dict(
+        id="w130",
+        categories=("history", "conditional", "checklist"),
+        note="""Endocrine clinic - T1DM on pump review
+S: 24M, frequent lows after exercise. Lantus 18 u at night (stopped when pump started 2022). Pump: NovoRapid basal 0.8 u/h.
+O: HbA1c 52. Libre: 9% time below range.
+P:
+- Temp basal 50% for 2 h before and during exercise, starting from the next session.
+- Carry Lift glucose tabs; if BG < 4: 4 tabs, recheck in 15 min.
+- Glucagon kit: pick up from the pharmacy and show your housemate how to use it.
+- Retinal screening - overdue, pt to book.
+- Review in 3/12 with a download.""",
+        checklist=[["glucagon", "pick up"], ["retinal", "screening"]],
+        plan=[{"k": ["glucose tab", "lift", "4 tabs", "bg < 4"], "prn": True}],
+        either=[["review"]],
+        optional=[["temp basal", "exercise"], ["download"]],
+        forbidden_plan=[["lantus"], ["0.8 u/h", "basal 0.8"]],
+    ),
+    dict(
+        id="w131",
+        categories=("history", "conditional", "checklist"),
+        note="""Paeds asthma. 5 y/o, 3 A&E visits this winter. Currently on Clenil 50 2 puffs bd via spacer (poor adherence) + salbutamol.
+Plan:
+- Increase Clenil Modulite 100 mcg 2 puffs bd via spacer, every day even when well.
+- Salbutamol 2-10 puffs via spacer prn wheeze, up to every 4 hours.
+- Montelukast 4 mg granules once daily at bedtime for 4 weeks trial.
+- Parents to keep a symptom diary for 4 weeks.
+- Written asthma plan given. Review 4/52.""",
+        plan=[
+            {"k": ["clenil", "beclometasone"], "tpd": 2, "occ": 0},
+            {"k": ["salbutamol"], "prn": True},
+            {"k": ["montelukast"], "tpd": 1, "occ": 28},
+            {"k": ["diary"], "tpd": 1, "occ": 28},
+        ],
+        either=[["review"]],
+        optional=[["asthma plan"]],
+        forbidden_plan=[["clenil 50", "50 2 puffs"]],
+    ),
+    dict(
+        id="w132",
+        categories=("weekdays", "offsets", "checklist"),
+        note="""GP, HRT review. 53F. On Femoston 1/10 for 2 yrs, bleeding pattern ok. BP 124/80. Mammogram due.
+- Continue Femoston 1/10 1 tab daily (continuous cycle).
+- Book a mammogram through the screening service.
+- Vaginal dryness: Vagifem 10 mcg pessary 1 at night daily for 2 weeks, then twice a week (Mon and Thu).
+- Annual review.""",
+        checklist=[["mammogram"]],
+        plan=[
+            {"k": ["femoston"], "tpd": 1, "occ": 0},
+            {"k": ["vagifem"], "tpd": 1, "occ": 14, "start": 0},
+            {"k": ["vagifem"], "tpd": 1, "dow": ["MO", "TH"], "occ": 0, "start": 14},
+        ],
+        either=[["annual review", "review"]],
+    ),
+    dict(
+        id="w133",
+        categories=("holds", "history"),
+        note="""Cardiology - post TAVI 3/12. Doing well, NYHA I. Echo: well seated valve, no paravalvular leak.
+Aspirin 75 mg od lifelong; clopidogrel 75 mg od - stop now (3 months completed). Dental hygiene: 6-monthly dentist checks and antibiotic prophylaxis is not needed. Endocarditis warning card given. Echo in 1 year.""",
+        checklist=[["clopidogrel"]],
+        plan=[{"k": ["aspirin"], "tpd": 1, "occ": 0}],
+        either=[["echo"]],
+        optional=[["dentist", "dental"]],
+        forbidden_plan=[["clopidogrel"], ["antibiotic"]],
+    ),
+    dict(
+        id="w134",
+        categories=("history", "offsets", "weekdays", "conditional"),
+        note="""Rheum. Polymyalgia rheumatica, good response. Currently prednisolone 12.5 mg od.
+Taper: 10 mg od for 4 weeks, then 7.5 mg od for 4 weeks, then 5 mg od until review. If symptoms return, go back to the previous dose and ring the advice line. Continue alendronic acid 70 mg weekly (Sundays) and Adcal-D3 bd. Bloods (ESR, CRP) before review in 3 months.""",
+        plan=[
+            {"k": ["10 mg"], "tpd": 1, "occ": 28, "start": 0},
+            {"k": ["7.5 mg"], "tpd": 1, "occ": 28, "start": 28},
+            {"k": ["5 mg"], "tpd": 1, "occ": 0, "start": 56},
+            {"k": ["alendronic"], "tpd": 1, "dow": ["SU"], "occ": 0},
+            {"k": ["adcal"], "tpd": 2, "occ": 0},
+        ],
+        either=[["esr", "crp", "bloods"]],
+        optional=[["previous dose", "advice line"]],
+        forbidden_plan=[["12.5"]],
+    ),
+    dict(
+        id="w135",
+        categories=("history", "offsets", "conditional"),
+        note="""ED discharge. Acute asthma, 31F, responded to nebs. Peak flow 85% predicted at discharge. Prednisolone 40 mg given in ED today.
+TTO: Prednisolone 40 mg od for 4 more days (starting tomorrow). Salbutamol 2 puffs qds for 48 h, then prn. Continue Fostair 100/6 2 puffs bd. GP review within 2 working days. Return if peak flow < 50% or unable to speak in sentences.""",
+        plan=[
+            {"k": ["prednisolone"], "tpd": 1, "occ": 4, "start": 1},
+            {"k": ["salbutamol"], "tpd": 4, "occ": 8},
+            {"k": ["salbutamol"], "prn": True},
+            {"k": ["fostair"], "tpd": 2, "occ": 0},
+        ],
+        either=[["gp review", "review"]],
+        optional=[["return"]],
+        forbidden_plan=[["nebs"]],
+    ),
+    dict(
+        id="w136",
+        categories=("conditional",),
+        note="""ENT, post-tonsillectomy day 4. Eating soft diet. Mild bleed last night, settled.
+Paracetamol 500 mg 2 tabs qds regularly for 7 days. Ibuprofen 400 mg tds with food for 5 days. Chew gum after meals to help swallowing. If bleeding starts again, gargle with cold water and come to A&E straight away. Off school/work 2 weeks.""",
+        plan=[
+            {"k": ["paracetamol"], "tpd": 4, "occ": 28},
+            {"k": ["ibuprofen"], "tpd": 3, "occ": 15},
+        ],
+        optional=[["gum"], ["gargle", "a&e"], ["school", "work"]],
+    ),
+    dict(
+        id="w137",
+        categories=("history", "offsets"),
+        note="Letter to GP. Thank you for seeing Mrs L with ongoing heartburn. She has tried omeprazole 20 mg and lansoprazole 30 mg without benefit. OGD showed grade B oesophagitis. I have started esomeprazole 40 mg twice daily for 8 weeks, then once daily. Please could you check her magnesium in 3 months. She should avoid eating within 3 hours of bed.",
+        plan=[
+            {"k": ["esomeprazole"], "tpd": 2, "occ": 112, "start": 0},
+            {"k": ["esomeprazole"], "tpd": 1, "occ": 0, "start": 56},
+        ],
+        optional=[["magnesium"], ["eating", "bed"]],
+        forbidden_plan=[["omeprazole 20"], ["lansoprazole"]],
+    ),
+    dict(
+        id="w138",
+        categories=("history", "checklist"),
+        note="Sexual health, syphilis (early latent). Benzathine penicillin 2.4 MU IM given today. No sex until 2 weeks after treatment and partners treated. Partner notification - pt to give the contact slips to partners this week. Repeat RPR at 3, 6 and 12 months - first due in March.",
+        checklist=[["contact slips", "partners"]],
+        either=[["rpr"]],
+        optional=[["sex"]],
+        forbidden_plan=[["penicillin", "benzathine"]],
+    ),
 ]

@@ -438,3 +438,49 @@ def test_an_ongoing_medicine_joined_by_and_keeps_no_course() -> None:
 def test_feeds_are_as_needed_and_the_kind_of_contact_is_no_task() -> None:
     assert only_plan("Saline drops 2 drops each nostril before feeds.").schedule.as_needed
     assert extractor.extract("Telephone review. Amlodipine 5 mg od.").checklist == ()
+
+
+@pytest.mark.parametrize(
+    ("note", "times", "every_hours", "every_days"),
+    [
+        ("Chloramphenicol drops 1 drop 2-hourly.", 0, 2, 1),
+        ("Dentist check-ups 6-monthly.", 1, 0, 180),
+    ],
+)
+def test_n_ly_frequencies(note: str, times: int, every_hours: int, every_days: int) -> None:
+    s = only_plan(note).schedule
+    assert (s.times_per_day, s.every_hours, s.every_days) == (times, every_hours, every_days)
+
+
+def test_what_is_not_needed_is_no_step() -> None:
+    assert extractor.extract("Antibiotic prophylaxis 6-monthly is not needed.").plan == ()
+
+
+def test_a_conditional_dose_written_without_a_verb() -> None:
+    assert only_plan("If BG below 4: 3 tabs of glucose, recheck in 15 min.").schedule.as_needed
+
+
+def test_the_doctors_order_told_as_done_is_an_order() -> None:
+    steps = extractor.extract("I have started rabeprazole 20 mg twice daily for 4 weeks.")
+    assert [p.schedule.occurrences for p in steps.plan] == [56]
+
+
+def test_a_taper_written_after_the_current_dose_is_of_that_medicine() -> None:
+    steps = extractor.extract(
+        "Currently prednisolone 15 mg od. Taper: 10 mg od for 2 weeks, then 5 mg od."
+    )
+    assert [(p.schedule.start_in_days, p.schedule.occurrences) for p in steps.plan] == [
+        (0, 14),
+        (14, 0),
+    ]
+    assert all("prednisolone" in p.action.lower() for p in steps.plan)
+
+
+@pytest.mark.parametrize("note", ["Annual review.", "GP review within 2 working days."])
+def test_follow_ups_with_looser_times(note: str) -> None:
+    assert len(extractor.extract(note).checklist) == 1
+
+
+@pytest.mark.parametrize("note", ["Cardiology - post TAVI 3/12.", "Annual review letter."])
+def test_headers_are_no_tasks(note: str) -> None:
+    assert extractor.extract(note).checklist == ()

@@ -113,6 +113,8 @@ def read_follow_up(clause: str, reading: Reading) -> bool:
         return True
     if not _FOLLOW_UP.search(clause) or not has_time_phrase(clause):
         return False
+    if re.search(r"\b(?:letter|note|summary|report)\s*$", clause, re.I):
+        return False  # "Annual review letter": what the note is
     if PRN.search(clause) or find_frequency(clause):
         return False
     unconditional = _conditional_follow_up(clause)
@@ -139,6 +141,7 @@ def _names_an_action(action: str) -> bool:
     return any(w not in _FILLER for w in words)
 
 
+_A_DOSE = re.compile(r"\b\d+\s*(?:tabs?|tablets?|puffs?|sachets?|mg|ml|units?)\b", re.I)
 # "If BG < 4: take 5 jelly babies": something to take only when it happens.
 _TAKE_WHEN = re.compile(
     r"\b(?:take|use|give|eat|drink|chew|suck|inhale|apply|double|treble|triple)\s+\S", re.I
@@ -147,7 +150,9 @@ _TAKE_WHEN = re.compile(
 
 def read_conditional_use(clause: str, reading: Reading) -> bool:
     condition = conditions.first(clause)
-    if condition is None or not _TAKE_WHEN.search(clause):
+    if condition is None:
+        return False
+    if not (_TAKE_WHEN.search(clause) or (condition.start() == 0 and _A_DOSE.search(clause))):
         return False
     reading.plan.append(PlanStep(tidy(expand(clause)), Schedule(as_needed=True)))
     return True

@@ -95,6 +95,14 @@ _REMARK = re.compile(
 )
 
 
+# "... antibiotic prophylaxis is not needed": said to rule a step out.
+NOT_NEEDED = re.compile(
+    r"\b(?:is|are)\s+(?:not|no longer)\s+(?:needed|required|recommended|necessary|indicated)\b|"
+    r"\bunnecessary\b|\bnot indicated\b",
+    re.I,
+)
+
+
 def without_remarks(text: str) -> str:
     return _REMARK.sub("", text).strip()
 
@@ -139,9 +147,25 @@ _ASKED = re.compile(
 )
 
 
+# "I have started esomeprazole 40 mg bd": the doctor's order, told as done.
+_ORDERED = re.compile(
+    r"^(?:i|we)\s+(?:have\s+|'ve\s+)?(?P<verb>started|commenced|prescribed|increased|reduced|"
+    r"decreased|switched|changed|added)\s+",
+    re.I,
+)
+_AS_ORDER = {
+    "started": "start", "commenced": "start", "prescribed": "take", "increased": "increase",
+    "reduced": "reduce", "decreased": "reduce", "switched": "switch", "changed": "change",
+    "added": "add",
+}  # fmt: skip
+
+
 def asked_to(text: str) -> str:
     """What the patient is to do, when the note tells it: "I have asked him to drink
-    more water" -> "drink more water"."""
+    more water" -> "drink more water"; "I have started X" -> "start X"."""
+    ordered = _ORDERED.match(text)
+    if ordered:
+        return f"{_AS_ORDER[ordered.group('verb').lower()]} {text[ordered.end() :]}"
     return _ASKED.sub("", text)
 
 

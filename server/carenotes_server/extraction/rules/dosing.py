@@ -60,6 +60,10 @@ _FOR_ALL_IF = re.compile(
     r"\b(?:only\s+)?(?:if|when|unless)\b.*$",
     re.I,
 )
+# "Taper: 10 mg od for 4 weeks, then ...", "Reduce to 5 mg": the medicine just named.
+_DOSE_CHANGE = re.compile(
+    r"^\W*(?:taper|reduce|increase|decrease|wean|titrate|go (?:down|up)|drop)\w*\b", re.I
+)
 _THEN_START = re.compile(r"^\W*(?:then|after that|afterwards|thereafter)\b", re.I)
 _JOINED = re.compile(r"(?:\+|&|\band\b|\bplus\b)\s*$", re.I)
 _EXCEPT_AT_END = re.compile(EXCEPT.pattern + r"$", re.I)
@@ -199,7 +203,9 @@ def _as_needed_step(
 
 def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
     continuation = bool(_THEN_START.match(clause))
-    carried = reading.medicine_for(sentence, next_sentence=continuation)
+    carried = reading.medicine_for(
+        sentence, next_sentence=continuation or bool(_DOSE_CHANGE.match(clause))
+    )
     found = segments(clause, carried)
     if not found:
         return False

@@ -111,10 +111,14 @@ def read_clause(clause: Clause, reading: Reading) -> None:
         return  # an order to staff
     if clause.is_context and not context.INSTRUCTION.match(text):
         _remember_history(text, clause.sentence, reading)
+        _note_names(text, clause.sentence, reading)
+        return
+    if context.NOT_NEEDED.search(text):
         return
     names = name_mentions(text)
     if context.is_history(text, names[0].start if names else None) or context.is_finding(text):
         _remember_history(text, clause.sentence, reading)
+        _note_names(text, clause.sentence, reading)
         return
     if _CONTINUE_THE_REST.match(text):
         reading.plan.extend(_continued(p) for p in reading.history)

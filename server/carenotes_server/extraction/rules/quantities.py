@@ -91,6 +91,14 @@ def _every_n(m: re.Match[str]) -> Frequency:
     return Frequency(times_per_day=1, every_days=max(days, 1))
 
 
+def _n_ly(m: re.Match[str]) -> Frequency:
+    """ "2-hourly", "6-monthly": every 2 hours, every 6 months."""
+    n, unit = int(m.group(1)), m.group(2).lower()
+    if unit == "hourly":
+        return Frequency(every_hours=max(n, 1))
+    return Frequency(times_per_day=1, every_days=n * (7 if unit == "weekly" else 30))
+
+
 def _every_uk(m: re.Match[str]) -> Frequency:
     """ "every 4/52": UK shorthand, 4 weeks."""
     days = int(m.group(1)) * {"52": 7, "12": 30, "7": 1}[m.group(2)]
@@ -147,6 +155,7 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     ),
     (re.compile(rf"\bevery\s+({NUM})\s*(days?|weeks?|wks?|months?)\b", re.I), _every_n),
     (re.compile(r"\bevery\s+(\d{1,2})/(52|12|7)(?![\d/])", re.I), _every_uk),
+    (re.compile(r"\b(\d{1,2})[- ](hourly|weekly|monthly)\b", re.I), _n_ly),
     (
         re.compile(
             rf"\b({NUM}|twice|thrice)\s*(?:days?|times?|x|sessions?|classes|visits|doses)?\s*"
@@ -270,7 +279,8 @@ DURATIONS = [
 ]
 _UK_DENOMINATOR_DAYS = {"7": 1, "52": 7, "12": 30}
 TIME_PHRASE = re.compile(
-    rf"\b{NUM}(?:\s*(?:-|to)\s*\d+)?\s*{_DURATION_UNIT}\b|(?<![\w/.])\d{{1,2}}/(?:7|52|12)\b|"
+    rf"\b{NUM}(?:\s*(?:-|to)\s*\d+)?\s*(?:working\s+|business\s+|clear\s+)?{_DURATION_UNIT}\b|"
+    r"(?<![\w/.])\d{1,2}/(?:7|52|12)\b|\b(?:annual|annually|yearly|six-monthly)\b|"
     r"\bnext (?:week|month|visit|appointment)\b|\btom+or+ow\b|\bthis week\b|\bon day \d+\b|"
     r"\b(?:on|next|this|by)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
     r"\b(?:in|by|from|before|during)\s+(?:jan|febr)uary\b|\b(?:in|by|from|before|during)\s+"

@@ -26,7 +26,8 @@ _TASK_VERB = re.compile(
     r"(buy|purchase|pick up|book|schedule|call|phone|"
     r"arrange|make an appointment|order|bring|replace|mark|outline|throw away|throw out|"
     r"discard|sign up|enroll|register|download|fill|obtain|get|complete|drop off|set up|"
-    r"contact|email|send|see|visit|attend|self[- ]refer|refer yourself|mail|post(?!-)|"
+    r"contact|email|send|see|visit|attend|self[- ]refer|refer yourself|"
+    r"(?:mail|post)(?=\s+(?:it|them|the|a|an|your|back)\b)|"
     r"wear|check|remove|fit|install|wash\b(?=.*\btoday\b)|take\b(?=.*\btoday\b))\b",
     re.I,
 )
