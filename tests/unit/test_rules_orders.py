@@ -484,3 +484,13 @@ def test_follow_ups_with_looser_times(note: str) -> None:
 @pytest.mark.parametrize("note", ["Cardiology - post TAVI 3/12.", "Annual review letter."])
 def test_headers_are_no_tasks(note: str) -> None:
     assert extractor.extract(note).checklist == ()
+
+
+def test_an_application_repeated_once_is_a_one_time_task() -> None:
+    steps = extractor.extract("Malathion 0.5% lotion - apply overnight, repeat in 7 days.")
+    assert (steps.plan, len(steps.checklist)) == ((), 1)
+
+
+def test_a_weekly_measurement_on_a_day_in_brackets() -> None:
+    s = only_plan("Home BP wkly x 4 wks (Sat pm).").schedule
+    assert (s.days_of_week, s.occurrences) == (("SA",), 4)

@@ -43,6 +43,7 @@ _TEST_WORDS = "|".join(
 TEST = re.compile(rf"\b(?:{_TEST_WORDS})\b", re.I)
 _TEST_WHEN = re.compile(
     r"\btoday\b|\bthis week\b|\bbefore\b|\bprior to\b|\bnext visit\b|\bbeforehand\b|"
+    r"\bat the end\b|\bafter (?:finishing|completing|the course)\b|"
     r"^(?:get|check|draw|repeat|obtain|order|do|send|recheck|confirm|fasting|pre-?op)\b",
     re.I,
 )

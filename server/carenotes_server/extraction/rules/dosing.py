@@ -64,6 +64,10 @@ _FOR_ALL_IF = re.compile(
 _DOSE_CHANGE = re.compile(
     r"^\W*(?:taper|reduce|increase|decrease|wean|titrate|go (?:down|up)|drop)\w*\b", re.I
 )
+# "Permethrin 5% cream - apply neck down, ..., repeat in 7 days": once, then once more.
+_REPEAT_ONCE = re.compile(
+    r"\brepeat (?:it |once )?(?:in|after) (?:\d+|one|a) (?:days?|weeks?|wks?)\b", re.I
+)
 _THEN_START = re.compile(r"^\W*(?:then|after that|afterwards|thereafter)\b", re.I)
 _JOINED = re.compile(r"(?:\+|&|\band\b|\bplus\b)\s*$", re.I)
 _EXCEPT_AT_END = re.compile(EXCEPT.pattern + r"$", re.I)
@@ -267,7 +271,7 @@ def _read_unscheduled(seg: Segment, clause: str, text: str, start: int, reading:
     an order that cannot be read safely (a warning)."""
     if not seg.doses:
         return False
-    if SINGLE_DOSE.search(text) or is_day_one(text):
+    if SINGLE_DOSE.search(text) or is_day_one(text) or _REPEAT_ONCE.search(text):
         reading.checklist.append(single_dose_action(seg, clause))
         return True
     if ONE_DAY.search(clause):

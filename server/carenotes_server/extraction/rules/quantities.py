@@ -167,7 +167,7 @@ FREQUENCIES: list[tuple[re.Pattern[str], FrequencyReader]] = [
     ),
     (
         re.compile(
-            r"\b(?:once\s+)?weekly\b|\bonce (?:a|per|every) week\b|\bevery week\b|"
+            r"\b(?:once\s+)?(?:weekly|wkly)\b|\bonce (?:a|per|every) week\b|\bevery week\b|"
             r"\bq\s?(?:1\s?)?w(?:ee)?k\b|\bq7d\b",
             re.I,
         ),

@@ -20,7 +20,7 @@ _DAY_JOIN = r"\s*(?:/|,|&|\+|\band\b|\bor\b|-|\u2013|\bto\b|\bthrough\b|\bthru\b
 # sentence is no day.
 DAY_LIST = re.compile(
     rf"(?<![\w/])(?:{DAY}(?:{_DAY_JOIN}{DAY})+|{_FULL_DAY}"
-    rf"|(?:(?<=\bon )|(?<=\bevery )|(?<=\beach )){DAY})(?![\w/])",
+    rf"|(?:(?<=\bon )|(?<=\bevery )|(?<=\beach )|(?<=\()){DAY})(?![\w/])",
     re.I,
 )
 # One day named once is a date ("on Friday", "next Tuesday", "Monday's dose"); it
