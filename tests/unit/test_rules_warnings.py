@@ -94,3 +94,14 @@ def test_warnings_and_the_producer_are_validated_with_the_steps() -> None:
         validate_steps(ExtractedSteps(warnings=("x" * (MAX_TEXT_LENGTH + 1),)))
     with pytest.raises(InvalidSteps, match="produced_by"):
         validate_steps(ExtractedSteps(produced_by="Rules Extractor!"))
+
+
+def test_a_known_drug_with_a_dose_and_no_schedule_is_reported() -> None:
+    steps = extractor.extract("Advised: continue citalopram 20 mg, take it with food.")
+    assert steps.plan == ()
+    assert len(steps.warnings) == 1
+
+
+def test_paperwork_about_a_medicine_is_no_step_and_no_warning() -> None:
+    steps = extractor.extract("Repeat prescription for losartan 50 mg authorised.")
+    assert steps == ExtractedSteps()

@@ -64,6 +64,10 @@ ADMINISTERED = re.compile(
     r"this (?:morning|afternoon)|here|(?:l|r|left|right)\s+(?:deltoid|arm|thigh|buttock|glute\w*))",
     re.I,
 )
+# Paperwork about a medicine: "repeat prescription for amlodipine 5 mg authorised".
+PAPERWORK = re.compile(
+    r"\b(?:prescription (?:for|of)|authori[sz]ed|issued|dispensed|re-?ordered)\b", re.I
+)
 # What a medicine did or does: "omeprazole 20 mg od not controlling symptoms".
 _EFFECT = re.compile(
     r"\b(?:not (?:controlling|helping|working|tolerated|effective)|no (?:benefit|effect|"

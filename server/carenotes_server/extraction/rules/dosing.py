@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from carenotes_server.domain.steps import PlanStep, Schedule
 from carenotes_server.extraction.rules import conditions
-from carenotes_server.extraction.rules.context import ADMINISTERED, OTHER_PRESCRIBER
+from carenotes_server.extraction.rules.context import ADMINISTERED, OTHER_PRESCRIBER, PAPERWORK
 from carenotes_server.extraction.rules.courses import (
     ONE_DAY,
     day_range,
@@ -31,7 +31,7 @@ from carenotes_server.extraction.rules.medicine_text import (
     single_dose_action,
 )
 from carenotes_server.extraction.rules.medicines import Segment, segments
-from carenotes_server.extraction.rules.names import canonical_drug
+from carenotes_server.extraction.rules.names import canonical_drug, name_mentions
 from carenotes_server.extraction.rules.quantities import (
     MAX_PHRASE,
     NUM,
@@ -224,8 +224,10 @@ def read_medicines(clause: str, sentence: int, reading: Reading) -> bool:
     under_condition = ""  # the condition the step before was taken under
     for i, seg in enumerate(found):
         text = seg.text(clause)
-        if ADMINISTERED.search(text) or (OTHER_PRESCRIBER.search(text) and not continues):
-            continue  # given in clinic, or another prescriber's: not this note's to plan
+        if ADMINISTERED.search(text) or PAPERWORK.search(clause):
+            continue  # given in clinic, or paperwork about it
+        if OTHER_PRESCRIBER.search(text) and not continues:
+            continue  # another prescriber's: not this note's to plan
         condition = _condition_for(found, i, clause, under_condition, for_all)
         under_condition = condition or ""
         if condition is not None:
@@ -283,6 +285,7 @@ def _read_unscheduled(seg: Segment, clause: str, text: str, start: int, reading:
         action = medicine_action(seg, clause, as_needed=True)
         reading.plan.append(PlanStep(action, Schedule(as_needed=True, start_in_days=start)))
         return True
-    if _ORDER.match(clause) or canonical_drug(seg.name) != seg.name.lower().strip():
+    # A known drug, or any name after an order verb; not "restriction 1.5 L/day".
+    if _ORDER.match(clause) or name_mentions(seg.name):
         reading.warn(text, "it gives a dose but no frequency, course or as-needed use")
     return False

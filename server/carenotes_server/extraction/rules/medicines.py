@@ -126,11 +126,14 @@ def _mentions(clause: str) -> list[Mention]:
     asides = [
         (m.start(), m.end())
         for m in re.finditer(r"\([^()]*\)", clause)
-        if not re.search(r"\b(?:if|unless|or|alternat\w*|when)\b", m.group(0), re.I)
-        and any(
-            d.end <= m.start()
-            and re.fullmatch(r"\s*(?:[a-z.]+\s*){0,2}", clause[d.end : m.start()], re.I)
-            for d in doses
+        if re.match(r"\(\s*\d+\s*x\s*\d", m.group(0))  # "(6 x 2.5 mg tabs)"
+        or (
+            not re.search(r"\b(?:if|unless|or|alternat\w*|when)\b", m.group(0), re.I)
+            and any(
+                d.end <= m.start()
+                and re.fullmatch(r"\s*(?:[a-z.]+\s*){0,2}", clause[d.end : m.start()], re.I)
+                for d in doses
+            )
         )
     ]
     doses = [d for d in doses if not any(s < d.start < e for s, e in asides)]
