@@ -1,33 +1,34 @@
 """Scores the rules extractor against gold notes, in-process.
 
-usage: python -m tests.eval.score [--set tune|heldout|all|shared] [--verbose]
+usage: python -m tests.eval.score [--set NAME] [--verbose]
 
-Gold semantics follow the shared dev set: a predicted item matches a gold item when one
-of the gold keywords occurs in its text; plan items must also match the schedule
-strictly (times per day, every_days, occurrences, start day, as-needed). "either" gold
-items may be met by a checklist or a plan item, "optional" ones absorb predictions
-without counting, and forbidden_plan / forbidden_any hits are safety violations.
+Without --set, every set present is scored (the project corpus, and the shared dev and
+realworld sets when ../shared/eval exists), then every category of note across them
+(sets.py), so a regression shows where it is.
+
+Gold semantics follow the shared scorer (../shared/eval/score_extraction.py): a
+predicted item matches a gold item when one of the gold keywords occurs in its text;
+plan items must also match the schedule strictly (times per day, every_days, days of
+the week, occurrences, start day, as-needed). "either" gold items may be met by a
+checklist or a plan item, "optional" ones absorb predictions without counting, and
+forbidden_plan / forbidden_any hits are safety violations. A note whose extraction
+raises counts as an error, every gold item of it missed.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from carenotes_server.domain.steps import ExtractedSteps
 from carenotes_server.extraction.rules import RulesExtractor
 
-from .corpus_notes import HELDOUT, NOTES, TUNE
+from .sets import CATEGORIES, Gold, all_sets, categories_of
 
-SHARED_NOTES_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "eval" / "dev_notes.py"
 _STOP_WORDS = ("stop", "discontinue", "do not", "don't", "avoid")
-
-Gold = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class PredictedPlan:
     occurrences: int
     start_in_days: int
     as_needed: bool
+    days_of_week: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Score:
     fp: int = 0
     fn: int = 0
     safety: int = 0
+    errors: int = 0
+    notes: int = 0
     details: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
@@ -55,6 +59,8 @@ class Score:
         self.fp += other.fp
         self.fn += other.fn
         self.safety += other.safety
+        self.errors += other.errors
+        self.notes += other.notes
 
     @property
     def precision(self) -> float:
@@ -78,7 +84,13 @@ def predicted_plan(steps: ExtractedSteps) -> list[PredictedPlan]:
         tpd = s.times_per_day or (24 // s.every_hours if s.every_hours else 0)
         out.append(
             PredictedPlan(
-                item.action.lower(), tpd, s.every_days, s.occurrences, s.start_in_days, s.as_needed
+                item.action.lower(),
+                tpd,
+                s.every_days,
+                s.occurrences,
+                s.start_in_days,
+                s.as_needed,
+                frozenset(s.days_of_week),
             )
         )
     return out
@@ -103,7 +115,16 @@ def schedule_matches(gold: Gold, pred: PredictedPlan) -> bool:
     once_daily_alike = gold.get("tpd") == 1 and pred.times_per_day == 0
     if "tpd" in gold and pred.times_per_day != gold["tpd"] and not once_daily_alike:
         return False
-    if (pred.every_days or 1) != gold.get("every_days", 1):
+    every_days = pred.every_days or 1
+    if "dow" in gold:
+        # The same set of days, each week.
+        if pred.days_of_week != frozenset(gold["dow"]) or every_days not in (1, 7):
+            return False
+    elif gold.get("every_days") == 7 and len(pred.days_of_week) == 1 and every_days in (1, 7):
+        pass  # weekly on a named day counts as weekly
+    elif every_days != gold.get("every_days", 1) or (
+        pred.days_of_week and gold.get("every_days", 1) == 1
+    ):
         return False
     if "occ" in gold and pred.occurrences not in accepted(gold["occ"]):
         return False
@@ -132,7 +153,7 @@ def pair_up(
 
 
 def score_note(note: Gold, steps: ExtractedSteps) -> Score:
-    score = Score()
+    score = Score(notes=1)
     plan = predicted_plan(steps)
     plan_texts = [p.text for p in plan]
     checklist = [c.text.lower() for c in steps.checklist]
@@ -203,49 +224,63 @@ def _claim_all(keywords: list[str], texts: list[str], used: set[int]) -> None:
 
 
 def score_set(notes: Sequence[Gold], verbose: bool = False) -> Score:
+    return score_notes(notes, verbose)[0]
+
+
+def score_notes(notes: Sequence[Gold], verbose: bool = False) -> tuple[Score, dict[str, Score]]:
+    """The set's total, and the total of each category of note in it."""
     extractor = RulesExtractor()
     total = Score()
+    by_category = {name: Score() for name in CATEGORIES}
     for note in notes:
-        result = score_note(note, extractor.extract(note["note"]))
+        try:
+            result = score_note(note, extractor.extract(note["note"]))
+        except Exception as error:  # noqa: BLE001 - a failed note is measured, not fatal
+            result = score_note(note, ExtractedSteps())  # every gold item missed
+            result.errors = 1
+            result.details.insert(0, f"ERROR {type(error).__name__}: {str(error)[:120]}")
         total.add(result)
+        for name in categories_of(note):
+            by_category[name].add(result)
         if verbose and result.details:
             print(f"{note['id']}: " + "; ".join(result.details))
-    return total
+    return total, by_category
 
 
-def load_shared_notes() -> list[Gold] | None:
-    if not SHARED_NOTES_PATH.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("shared_dev_notes", SHARED_NOTES_PATH)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    notes: list[Gold] = module.NOTES
-    return notes
-
-
-def notes_for(set_name: str) -> list[Gold] | None:
-    if set_name == "shared":
-        return load_shared_notes()
-    return {"tune": TUNE, "heldout": HELDOUT, "all": NOTES}[set_name]
+def _line(name: str, s: Score) -> str:
+    return (
+        f"{name:<16} notes={s.notes:<3} tp={s.tp:<4} fp={s.fp:<3} fn={s.fn:<3} "
+        f"precision={s.precision:.3f} recall={s.recall:.3f} F1={s.f1:.3f} "
+        f"safety_violations={s.safety} errors={s.errors}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
+    sets = all_sets()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", default="all", choices=["tune", "heldout", "all", "shared"])
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--set", choices=[*sets, "corpus"], help="score one set only")
+    parser.add_argument("--verbose", action="store_true", help="print each note's misses")
     args = parser.parse_args(argv)
-    notes = notes_for(args.set)
-    if notes is None:
-        print(f"skipped: {SHARED_NOTES_PATH} not found")
-        return 0
-    s = score_set(notes, verbose=args.verbose)
-    print(
-        f"set={args.set} notes={len(notes)} tp={s.tp} fp={s.fp} fn={s.fn} "
-        f"precision={s.precision:.3f} recall={s.recall:.3f} F1={s.f1:.3f} "
-        f"safety_violations={s.safety}"
-    )
+    if args.set == "corpus":
+        chosen = {
+            "corpus": [
+                n for name, notes in sets.items() if name.startswith("corpus") for n in notes
+            ]
+        }
+    elif args.set:
+        chosen = {args.set: sets[args.set]}
+    else:
+        chosen = sets
+    by_category = {name: Score() for name in CATEGORIES}
+    for set_name, notes in chosen.items():
+        total, categories = score_notes(notes, verbose=args.verbose)
+        print(_line(set_name, total))
+        for name, score in categories.items():
+            by_category[name].add(score)
+    print("by category, over the sets above:")
+    for name, score in by_category.items():
+        if score.notes:
+            print("  " + _line(name, score))
     return 0
 
 

@@ -73,6 +73,27 @@ def test_an_empty_answer_is_valid() -> None:
     assert parse_llm_answer(EMPTY_ANSWER, NOTE) == ExtractedSteps()
 
 
+def test_warnings_are_kept_for_the_doctor() -> None:
+    said = 'Left out "Ibuprofen 400 mg": the note gives no frequency for it'
+    raw = mutated(lambda a: a.update(warnings=[said]))
+    steps = parse_llm_answer(raw, NOTE)
+    assert steps.warnings == (said,)
+    assert (steps.plan, steps.checklist) == (EXPECTED_STEPS.plan, EXPECTED_STEPS.checklist)
+
+
+def test_a_warning_with_words_only_the_injected_sentence_has_is_refused() -> None:
+    raw = mutated(lambda a: a.update(warnings=["Oxycodone every 2 hours was left out"]))
+    assert rejection(raw) == (
+        "warnings[0] is not grounded in the note: it uses words found only in refused sentences"
+    )
+
+
+def test_warnings_are_held_to_the_shape_of_a_text() -> None:
+    assert "warnings" in rejection(mutated(lambda a: a.update(warnings=[""])))
+    too_many = ["The dose of ibuprofen is unclear"] * (bounds.MAX_WARNINGS + 1)
+    assert "warnings" in rejection(mutated(lambda a: a.update(warnings=too_many)))
+
+
 def test_surrounding_whitespace_is_not_an_error() -> None:
     assert parse_llm_answer(f"\n  {valid_answer_json()}\n\n", NOTE) == EXPECTED_STEPS
 
@@ -482,6 +503,9 @@ def test_the_schema_carries_the_domain_bounds() -> None:
     assert fields["every_days"]["minimum"] == 1
     assert fields["days_of_week"]["items"]["enum"] == list(bounds.WEEKDAYS)
     assert fields["as_needed"]["type"] == "boolean"
+    warnings = ANSWER_JSON_SCHEMA["properties"]["warnings"]
+    assert (warnings["type"], warnings["maxItems"]) == ("array", bounds.MAX_WARNINGS)
+    assert "warnings" in ANSWER_JSON_SCHEMA["required"]
 
 
 # --- Prompt --------------------------------------------------------------------------------
@@ -510,6 +534,12 @@ def test_each_framing_gets_a_fresh_boundary() -> None:
         "as_needed true",
         "never a plan item",
         "start_in_days 3",
+        "history",
+        "orders addressed to staff",
+        "condition kept in the action",
+        "never a stop",
+        "days_of_week",
+        '"warnings": []',
     ],
 )
 def test_the_system_instruction_states_the_conventions(convention: str) -> None:

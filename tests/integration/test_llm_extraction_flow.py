@@ -1,7 +1,8 @@
 """The Gemini extractor inside the running service (real google-genai SDK, local fake
 Gemini over HTTP): steps come into force only when extraction succeeds; an invalid or
 injected answer schedules nothing, marks the note FAILED and leaves the old plan alone;
-transient provider errors are retried by the job queue."""
+transient provider errors are retried by the job queue, and on the last attempt an
+unreachable provider is replaced by the rules extractor, which the steps record."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy import func, select
 
 from carenotes.v1 import care_pb2, steps_pb2
 from carenotes_server.db.models import Reminder, StepSet
+from carenotes_server.services.caller import Caller, Role
+from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from tests.extraction import SAMPLE_NOTE, injected_answer_json, valid_answer_json
 from tests.fakes.fake_llm_server import Answer, FakeLlmServer, HttpError
 from tests.harness import Account, Harness, running_server
@@ -123,4 +126,31 @@ async def test_transient_errors_are_retried_by_the_queue(
             await asyncio.sleep(0.1)
     assert note.extraction_status == care_pb2.EXTRACTION_STATUS_DONE
     assert len(fake_gemini.requests) == 3
+    assert _counts(h, patient) == (1, 20)
+
+
+async def test_an_unreachable_provider_falls_back_to_the_rules_extractor_on_the_last_attempt(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer
+) -> None:
+    h = gemini_harness
+    c = h.components
+    doctor, patient = await h.assigned_pair()
+    caller = Caller(uuid.UUID(doctor.id), Role.DOCTOR, uuid.uuid4())
+    note_id = await c.db.run(c.notes._store, caller, uuid.UUID(patient.id), SAMPLE_NOTE)
+    job = ExtractionJob(c.db, c.cipher, c.extractor, c.steps.applier)
+    fake_gemini.enqueue(HttpError(503), HttpError(503))
+    assert job.run(note_id, last_attempt=False) is JobOutcome.RETRY
+    assert _counts(h, patient) == (0, 0)
+    assert job.run(note_id, last_attempt=True) is JobOutcome.DONE
+    assert len(fake_gemini.requests) == 2
+    steps = await h.steps.GetActionableSteps(
+        steps_pb2.GetActionableStepsRequest(), metadata=patient.metadata
+    )
+    assert steps.extractor == "rules"
+    assert any("amoxicillin" in p.action.lower() for p in steps.plan)
+    assert not any("oxycodone" in p.action.lower() for p in steps.plan)
+    note = await h.care.GetNote(
+        care_pb2.GetNoteRequest(note_id=str(note_id)), metadata=doctor.metadata
+    )
+    assert note.extraction_status == care_pb2.EXTRACTION_STATUS_DONE
     assert _counts(h, patient) == (1, 20)

@@ -17,12 +17,14 @@ from carenotes_server.domain.errors import FieldViolation
 MAX_CHECKLIST_ITEMS = 30
 MAX_PLAN_ITEMS = 30
 MAX_STOPS = 30
+MAX_WARNINGS = 30
 MAX_TEXT_LENGTH = 300
 MAX_TIMES_OF_DAY = 24
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 """RFC 5545 BYDAY codes, Monday first (the ISO week, and rrule's MO..SU = 0..6)."""
 
 _TIME_OF_DAY = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+_EXTRACTOR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,15}$")
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,22 @@ class ExtractedSteps:
 
     stops: the medicines or actions the note explicitly ends ("Stop ibuprofen" ->
     "ibuprofen"); each ends the matching item in force, whoever prescribed it.
+
+    warnings: what the extractor left out of the note, and why, one short text each
+    ('Left out "Amlodipine 5 mg": it gives a dose but no frequency, course or as-needed
+    use'). A warning may quote the note (PHI: stored encrypted, shown to the note's
+    readers); it is never a step, and a note with warnings only changes nothing.
+
+    produced_by: the name of the extractor that read the note when it is not the one
+    that was asked ("rules" when the offline extractor stood in for an unreachable
+    LLM); empty when the extractor asked answered itself.
     """
 
     checklist: tuple[ChecklistStep, ...] = ()
     plan: tuple[PlanStep, ...] = ()
     stops: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    produced_by: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -179,10 +192,16 @@ def validate_steps(steps: ExtractedSteps) -> ExtractedSteps:
         out.append(FieldViolation("plan", f"at most {MAX_PLAN_ITEMS} items"))
     if len(steps.stops) > MAX_STOPS:
         out.append(FieldViolation("stops", f"at most {MAX_STOPS} items"))
+    if len(steps.warnings) > MAX_WARNINGS:
+        out.append(FieldViolation("warnings", f"at most {MAX_WARNINGS} items"))
+    if steps.produced_by and not _EXTRACTOR_NAME.match(steps.produced_by):
+        out.append(FieldViolation("produced_by", "must be an extractor name"))
     for i, c in enumerate(steps.checklist):
         _check_text(f"checklist[{i}].text", c.text, out)
     for i, name in enumerate(steps.stops):
         _check_text(f"stops[{i}]", name, out)
+    for i, warning in enumerate(steps.warnings):
+        _check_text(f"warnings[{i}]", warning, out)
     for i, p in enumerate(steps.plan):
         _check_text(f"plan[{i}].action", p.action, out)
         shape = _shape_violations(f"plan[{i}].schedule", p.schedule)

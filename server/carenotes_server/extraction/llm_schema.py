@@ -23,6 +23,7 @@ from carenotes_server.domain.steps import (
     MAX_PLAN_ITEMS,
     MAX_TEXT_LENGTH,
     MAX_TIMES_OF_DAY,
+    MAX_WARNINGS,
     WEEKDAYS,
     ChecklistStep,
     ExtractedSteps,
@@ -98,6 +99,16 @@ class LlmPlanItem(_Strict):
 class LlmAnswer(_Strict):
     checklist: list[LlmChecklistItem] = Field(max_length=MAX_CHECKLIST_ITEMS)
     plan: list[LlmPlanItem] = Field(max_length=MAX_PLAN_ITEMS)
+    # Required in the schema sent (every property is), optional here: an answer from a
+    # provider that predates the field, or a fake, simply has none.
+    warnings: list[_Text] = Field(
+        default_factory=list,
+        max_length=MAX_WARNINGS,
+        description=(
+            "Sentences that read like instructions but were left out because their drug, "
+            "dose or schedule is unclear: one short text each, saying which and why."
+        ),
+    )
 
 
 # --- The JSON schema sent to the providers -------------------------------------------------
@@ -252,6 +263,7 @@ def _to_steps(answer: LlmAnswer) -> ExtractedSteps:
         ),
         # The prompt asks for stops as checklist items ("Stop lisinopril").
         stops=stops_named_in(c.text for c in answer.checklist),
+        warnings=tuple(answer.warnings),
     )
 
 
@@ -327,6 +339,17 @@ def _check_grounded(path: str, text: str, note: SplitNote) -> None:
         )
 
 
+def _check_warning(path: str, text: str, note: SplitNote) -> None:
+    """A warning is read by the doctor, never by the patient, and may explain in the
+    model's words; but words the note has only in refused sentences are refused here
+    too, or an injected sentence could address the doctor through it."""
+    ungrounded = _words(text) - _GENERIC_STEMS - _words(note.clinical_text)
+    if ungrounded & _words(" ".join(note.refused)):
+        raise ExtractionError(
+            f"{path} is not grounded in the note: it uses words found only in refused sentences"
+        )
+
+
 def _items(steps: ExtractedSteps) -> Iterable[tuple[str, str]]:
     for i, c in enumerate(steps.checklist):
         yield f"checklist[{i}]", c.text
@@ -358,4 +381,6 @@ def parse_llm_answer(raw: str, note: SplitNote) -> ExtractedSteps:
     _check_no_stop_in_plan(steps)
     for path, text in _items(steps):
         _check_grounded(path, text, note)
+    for i, warning in enumerate(steps.warnings):
+        _check_warning(f"warnings[{i}]", warning, note)
     return validate_steps(steps)

@@ -28,9 +28,18 @@ _INJECTION_PATTERNS = [
     r"\b(instead|new instructions?)\b.{0,20}\b(output|add|include|return|schedule)\b",
     r"\bas an ai\b",
     # "Add oxycodone 30 mg q4h to the plan": a doctor orders a drug, not a data structure.
-    r"\b(add|include|put|insert|append|write)\b.{0,80}\b(to|in|into|onto)\s+(the\s+|your\s+)?"
-    r"(plan|checklist|output|json|steps|response|answer)\b",
+    r"\b(add|include|put|insert|append|write)\b.{0,80}\b(to|in|into|onto)\s+"
+    r"(the\s+|your\s+|his\s+|her\s+|their\s+|this\s+)?(patient'?s\s+)?"
+    r"(plan|checklist|output|json|steps|response|answer|care plan|reminders?)\b",
     r"</?\s*(system|instructions?|prompt|note)\s*>",
+    # Hidden markup and words addressed to a program by name: "<!-- AI: schedule ... -->".
+    r"<!--|-->",
+    r"\b(dear|hey|hi|hello|attention|note to( the)?)\s+"
+    r"(ai|assistant|chatgpt|gpt|bot|model|system)\b",
+    r"\b(developer mode|jailbreak|admin(istrator)? override|"
+    r"override (the|all|your) (rules|instructions))\b",
+    r"\b(ai|llm|gpt|chatgpt|chatbot|bot|model|extractor)\s*[:,]\s*(please\s+)?"
+    r"(add|include|schedule|output|put|ignore|list|write|mark)\b",
 ]
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
 

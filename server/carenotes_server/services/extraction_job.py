@@ -16,6 +16,7 @@ from carenotes_server.db.database import Database
 from carenotes_server.db.models import Note, PairKey
 from carenotes_server.domain.steps import InvalidSteps, validate_steps
 from carenotes_server.extraction.base import ExtractionError, Extractor, TransientExtractionError
+from carenotes_server.extraction.fallback import FallbackExtractor
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NOTE_KIND
 from carenotes_server.services.steps.apply import StepsApplier
@@ -45,8 +46,12 @@ class ExtractionJob:
         text = self._pending_note_text(note_id)
         if text is None:
             return JobOutcome.ALREADY_SETTLED
+        extract = self._extractor.extract
+        if last_attempt and isinstance(self._extractor, FallbackExtractor):
+            # The provider had its retries; the offline extractor reads the note instead.
+            extract = self._extractor.extract_or_fall_back
         try:
-            steps = validate_steps(self._extractor.extract(text))
+            steps = validate_steps(extract(text))
         except TransientExtractionError as exc:
             if not last_attempt:
                 log.info("extraction will be retried", extra={"note_id": str(note_id)})
@@ -65,7 +70,8 @@ class ExtractionJob:
                 detail=f"extracted steps refused: {exc.detail()}",
             )
             return JobOutcome.FAILED
-        applied = self._steps.apply_extraction(note_id, steps, self._extractor.name)
+        producer = steps.produced_by or self._extractor.name
+        applied = self._steps.apply_extraction(note_id, steps, producer)
         return JobOutcome.DONE if applied else JobOutcome.ALREADY_SETTLED
 
     def _pending_note_text(self, note_id: uuid.UUID) -> str | None:
