@@ -27,7 +27,7 @@ from bench.procs import Stack, carenotes_stack
 from bench.scenarios import Config, channel, log, show
 from bench.stats import Record, record
 from carenotes.v1 import steps_pb2
-from carenotes_server.app import Components, build
+from carenotes_server.components import Components, build
 from carenotes_server.config import load_settings
 from carenotes_server.db.database import PG_SESSION_OPTIONS
 

@@ -18,8 +18,9 @@ from pathlib import Path
 import grpc
 
 from carenotes.v1 import auth_pb2, auth_pb2_grpc, care_pb2, care_pb2_grpc, steps_pb2_grpc
-from carenotes_server.app import CarenotesServer, Components, build
+from carenotes_server.app import CarenotesServer
 from carenotes_server.clock import Clock
+from carenotes_server.components import Components, build
 from carenotes_server.config import Settings, load_settings
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.services.invitations import Invitations

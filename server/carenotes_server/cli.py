@@ -97,7 +97,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _run_until_signal(role: str, settings: Settings, *, worker: bool, scheduler: bool) -> int:
-    from carenotes_server.app import build
+    from carenotes_server.components import build
     from carenotes_server.db.migrate import SchemaError
     from carenotes_server.startup import summary
 

@@ -13,10 +13,11 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
-from wsgiref.simple_server import WSGIServer
+from typing import Any, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,16 @@ REMINDERS_MISSED = Counter(
 )
 REMINDERS_ENQUEUED = Counter(
     "carenotes_reminders_enqueued",
-    "fire_reminder messages enqueued by the scheduler.",
+    "Reminders the scheduler enqueued (fire_reminders messages carry many).",
 )
 NOTES_REQUEUED = Counter(
     "carenotes_notes_requeued",
     "Extractions re-enqueued by the scheduler for notes stuck PENDING.",
+)
+BROKER_DATA_LOST = Counter(
+    "carenotes_broker_data_lost",
+    "Times the scheduler found Redis emptied (restarted without persistence, flushed) "
+    "and gave every claimed reminder and pending extraction back to the queue.",
 )
 SCHEDULER_TICKS = Counter(
     "carenotes_scheduler_ticks",
@@ -126,6 +132,13 @@ class MetricsServer:
         self.thread.join(timeout=5)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """Health checks come every few seconds: no access line on stderr for each."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 def parse_listen(listen: str) -> tuple[str, int]:
     """'127.0.0.1:9464' -> ('127.0.0.1', 9464); '[::1]:9464' and ':9464' work too."""
     host, sep, port = listen.rpartition(":")
@@ -134,10 +147,23 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - ':PORT' means all
 
 
-def start_metrics_server(listen: str) -> MetricsServer:
-    """Serves /metrics of the default registry on listen (port 0: any free port)."""
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]
+
+
+def start_metrics_server(listen: str, *, health: WsgiApp | None = None) -> MetricsServer:
+    """Serves /metrics of the default registry on listen (port 0: any free port), and
+    GET /health with `health` where given (workers and the scheduler)."""
     addr, port = parse_listen(listen)
-    server, thread = start_http_server(port, addr=addr)
+    prometheus = make_wsgi_app()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if health is not None and environ.get("PATH_INFO") == "/health":
+            return health(environ, start_response)
+        return prometheus(environ, start_response)
+
+    server = make_server(addr, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True)
+    thread.start()
     metrics = MetricsServer(server, thread)
     log.info("metrics endpoint listening", extra={"listen": f"{addr}:{metrics.port}"})
     return metrics

@@ -161,7 +161,7 @@ async def test_new_note_cancels_what_is_left_even_if_already_queued(
     await _submit(h, doctor, patient, "Take cetirizine 10 mg every morning for 2 days.")
     # A fire_reminder message for an old reminder still arrives (it was queued before).
     clock.set(old[0].due_at)
-    h.components.tasks.enqueue_fire(old[0].id, 0)
+    h.components.tasks.enqueue_fire([old[0].id])
     new = [r for r in _reminders(h, patient) if r.status == "SCHEDULED"]
     clock.set(new[0].due_at)
     await _tick(h)
@@ -179,8 +179,8 @@ async def test_duplicate_fire_message_delivers_once(clocked: Harness, clock: Fak
     first = _reminders(h, patient)[0]
     clock.set(first.due_at)
     stream = h.steps.StreamReminders(steps_pb2.StreamRemindersRequest(), metadata=patient.metadata)
-    h.components.tasks.enqueue_fire(first.id, 0)
-    h.components.tasks.enqueue_fire(first.id, 0)
+    h.components.tasks.enqueue_fire([first.id])
+    h.components.tasks.enqueue_fire([first.id])
     assert (await _read(stream)).id == str(first.id)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(stream.read(), 1.0)
@@ -199,7 +199,7 @@ async def test_stream_replays_unacknowledged_after_the_cursor(
     await _until_sent(h, rows[0].id)  # the worker thread delivers it; then queue the next
     # Just before the second dose: the first is still open (its window ends at the second).
     clock.set(rows[1].due_at - timedelta(milliseconds=500))
-    h.components.tasks.enqueue_fire(rows[1].id, 0)
+    h.components.tasks.enqueue_fire([rows[1].id])
     await asyncio.sleep(0.5)
     replay = h.steps.StreamReminders(steps_pb2.StreamRemindersRequest(), metadata=patient.metadata)
     ids = [(await _read(replay)).id for _ in range(2)]

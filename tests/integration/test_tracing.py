@@ -122,7 +122,7 @@ async def test_a_fired_reminder_is_traced(
     )
     clock.set(listed.reminders[0].due_at.ToDatetime(tzinfo=UTC))
     await asyncio.to_thread(h.components.scheduler.tick)
-    fired = await eventually_span(exporter, "fire_reminder")
+    fired = await eventually_span(exporter, "fire_reminders")
     assert fired.kind is SpanKind.CONSUMER
     assert fired.status.status_code is not StatusCode.ERROR
     assert (fired.attributes or {})["messaging.destination.name"] == "reminders"
@@ -160,7 +160,7 @@ async def test_a_callers_traceparent_is_the_parent(
 
 
 def test_the_message_options_carry_only_the_trace_context(tracing: Tracing, tmp_path: Path) -> None:
-    from carenotes_server.app import build
+    from carenotes_server.components import build
     from tests.databases import sqlite_database
 
     with sqlite_database(tmp_path) as url:

@@ -1,7 +1,7 @@
 """Optional OpenTelemetry tracing: off unless CARENOTES_OTLP_ENDPOINT is set.
 
 Spans: one per gRPC call (server side, parented by a caller's `traceparent`), one per
-Dramatiq actor run (`extract_steps`, `fire_reminder`, parented by the context carried
+Dramatiq actor run (`extract_steps`, `fire_reminders`, parented by the context carried
 in the message's options), one per database statement. Attributes are names, codes
 and ids only: never request content, note or step text, or SQL parameters.
 
