@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from carenotes_server.clock import FakeClock
 from carenotes_server.db.database import Database
@@ -21,6 +22,7 @@ from carenotes_server.domain.crypto import MasterKeyring
 from carenotes_server.domain.missed_dose import MissedDosePolicy
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.domain.steps import Schedule
+from carenotes_server.scheduler import Scheduler
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.reminders import Reminders, build_reminders
@@ -164,6 +166,26 @@ class ReminderWorld:
             stmt = stmt.where(Reminder.plan_item_id == plan_item_id)
         with self.db.read() as session:
             return list(session.scalars(stmt).all())
+
+    def extend_windows(self, patient_id: uuid.UUID, until: datetime) -> None:
+        """Every reminder of the patient stays answerable until `until`."""
+        with self.db.write() as session:
+            session.execute(
+                update(Reminder)
+                .where(Reminder.patient_id == patient_id)
+                .values(window_ends_at=until)
+            )
+
+    def scheduler(self, enqueue_fire: Callable[[Sequence[uuid.UUID], datetime], None]) -> Scheduler:
+        """A scheduler over this world, with the given producer of fire messages."""
+        return Scheduler(
+            self.db,
+            self.services,
+            self.clock,
+            enqueue_fire=enqueue_fire,
+            enqueue_extraction=lambda _: None,
+            horizon=timedelta(seconds=3),
+        )
 
     def set_status(self, reminder_id: uuid.UUID, status: ReminderState) -> None:
         with self.db.write() as session:
