@@ -36,20 +36,12 @@ from carenotes_server.domain.missed_dose import MissedDosePolicy
 from carenotes_server.domain.tokens import TokenService
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.extraction.factory import make_extractor
-from carenotes_server.feed import CHANNEL as FEED_CHANNEL
-from carenotes_server.feed import (
-    Announcement,
-    RedisAnnouncer,
-    ReminderFeed,
-    handle_announcement,
-)
 from carenotes_server.grpc_api.auth_servicer import AuthServicer
 from carenotes_server.grpc_api.care_servicer import CareServicer
 from carenotes_server.grpc_api.interceptor import AuthInterceptor
 from carenotes_server.grpc_api.policy import build_policy_table, services
 from carenotes_server.grpc_api.reflection import enable_reflection
 from carenotes_server.grpc_api.steps_servicer import StepsServicer
-from carenotes_server.redis_relay import relay_channels
 from carenotes_server.scheduler import Scheduler
 from carenotes_server.services.accounts import AccountsService
 from carenotes_server.services.caller import Caller
@@ -71,6 +63,14 @@ from carenotes_server.services.signup import SignUps
 from carenotes_server.services.steps.wiring import Steps, build_steps
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from carenotes_server.startup import StartupError, summary
+from carenotes_server.streaming.follow import build_follower
+from carenotes_server.streaming.hub import Announcement, ReminderFeed
+from carenotes_server.streaming.relay import CHANNEL as FEED_CHANNEL
+from carenotes_server.streaming.relay import (
+    RedisAnnouncer,
+    handle_announcement,
+    relay_channels,
+)
 from carenotes_server.tasks import TaskRuntime, Tasks, make_broker, start_worker
 from carenotes_server.tracing import Tracing, make_tracing
 
@@ -397,7 +397,12 @@ class CarenotesServer:
             CareServicer(c.care_team, c.notes, c.steps.reader), server
         )
         steps_pb2_grpc.add_StepsServiceServicer_to_server(
-            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts, clock=c.clock), server
+            StepsServicer(
+                c.steps,
+                c.reminders,
+                build_follower(c.db, c.reminders.replay, c.feed, c.accounts, c.clock),
+            ),
+            server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
