@@ -80,7 +80,7 @@ LoadReminder = Callable[[uuid.UUID], Awaitable[ReminderView | None]]
 
 
 class ReminderFeed:
-    """The hub of one process (named after what each patient gets from it: a feed)."""
+    """This process's hub: the subscriptions, the fan-out to them, their signals."""
 
     def __init__(self, load: LoadReminder, *, queue_size: int = 256) -> None:
         self._load = load
