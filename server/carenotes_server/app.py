@@ -20,23 +20,21 @@ from carenotes_server import metrics
 from carenotes_server.components import Components, build
 from carenotes_server.config import Settings
 from carenotes_server.db.database import Database
-from carenotes_server.feed import CHANNEL as FEED_CHANNEL
-from carenotes_server.feed import (
-    handle_announcement,
-)
 from carenotes_server.grpc_api.auth_servicer import AuthServicer
 from carenotes_server.grpc_api.care_servicer import CareServicer
 from carenotes_server.grpc_api.interceptor import AuthInterceptor
 from carenotes_server.grpc_api.policy import build_policy_table, services
 from carenotes_server.grpc_api.reflection import enable_reflection
 from carenotes_server.grpc_api.steps_servicer import StepsServicer
-from carenotes_server.redis_relay import relay_channels
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.session_cache import (
     REVOCATIONS_CHANNEL,
     Revocation,
 )
 from carenotes_server.startup import StartupError, summary
+from carenotes_server.streaming.follow import build_follower
+from carenotes_server.streaming.relay import CHANNEL as FEED_CHANNEL
+from carenotes_server.streaming.relay import handle_announcement, relay_channels
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +134,12 @@ class CarenotesServer:
             CareServicer(c.care_team, c.notes, c.steps.reader), server
         )
         steps_pb2_grpc.add_StepsServiceServicer_to_server(
-            StepsServicer(c.db, c.steps, c.reminders, c.feed, c.accounts, clock=c.clock), server
+            StepsServicer(
+                c.steps,
+                c.reminders,
+                build_follower(c.db, c.reminders.replay, c.feed, c.accounts, c.clock),
+            ),
+            server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(

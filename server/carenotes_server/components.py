@@ -29,11 +29,6 @@ from carenotes_server.domain.missed_dose import MissedDosePolicy
 from carenotes_server.domain.tokens import TokenService
 from carenotes_server.extraction.base import Extractor
 from carenotes_server.extraction.factory import make_extractor
-from carenotes_server.feed import (
-    Announcement,
-    RedisAnnouncer,
-    ReminderFeed,
-)
 from carenotes_server.health import BrokerPing, ProcessHealth, SchedulerBeat, watch_pools
 from carenotes_server.scheduler import Scheduler
 from carenotes_server.services.accounts import AccountsService
@@ -53,6 +48,8 @@ from carenotes_server.services.session_cache import (
 from carenotes_server.services.signup import SignUps
 from carenotes_server.services.steps.wiring import Steps, build_steps
 from carenotes_server.services.throttle import LoginThrottle, RedisLoginThrottle, Throttle
+from carenotes_server.streaming.hub import Announcement, ReminderFeed
+from carenotes_server.streaming.relay import RedisAnnouncer
 from carenotes_server.tasks import (
     EXTRACTION_QUEUE,
     REMINDER_QUEUE,

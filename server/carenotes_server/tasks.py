@@ -29,10 +29,10 @@ from dramatiq.middleware import CurrentMessage
 
 from carenotes_server import metrics
 from carenotes_server.clock import Clock
-from carenotes_server.feed import Announcement
 from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from carenotes_server.services.reminders.delivery import ReminderDelivery
 from carenotes_server.services.reminders.views import Fired
+from carenotes_server.streaming.hub import Announcement
 
 log = logging.getLogger(__name__)
 

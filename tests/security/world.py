@@ -29,10 +29,10 @@ from sqlalchemy import func, select, update
 
 from carenotes.v1 import care_pb2
 from carenotes_server.db.models import Reminder
-from carenotes_server.feed import Announcement
 from carenotes_server.grpc_api.policy import Access, services
 from carenotes_server.services.accounts import TokenPair
 from carenotes_server.services.reminders.views import Fired
+from carenotes_server.streaming.hub import Announcement
 from tests.harness import DEFAULT_PASSWORD, Account, Harness
 
 OWN_NOTE = (

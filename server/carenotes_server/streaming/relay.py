@@ -1,9 +1,11 @@
-"""One Redis pub/sub subscription per server process, relaying each channel to a handler.
+"""Redis pub/sub between processes: fired-reminder announcements and their relay.
 
-Used for fired-reminder announcements (to the local stream hub) and session
-revocations (to the local session cache). Reconnects forever with backoff; after each
-(re)connection `on_connected` runs, so consumers can catch up on what they missed from
-the database, which stays the source of truth.
+Workers publish each fired reminder's announcement on one channel (`RedisAnnouncer`).
+Every server process holds one pub/sub subscription (`relay_channels`) relaying each
+channel to a handler: announcements into the local hub (`handle_announcement`), session
+revocations into the local session cache. It reconnects forever with backoff; after
+each (re)connection `on_connected` runs, so consumers can catch up on what they missed
+from the database, which stays the source of truth.
 """
 
 from __future__ import annotations
@@ -15,9 +17,28 @@ from collections.abc import Awaitable, Callable, Mapping
 import redis
 import redis.asyncio as aioredis
 
+from carenotes_server.streaming.hub import Announcement, ReminderFeed
+
 log = logging.getLogger(__name__)
 
+CHANNEL = "carenotes:reminders:fired"
+
 Handler = Callable[[bytes], Awaitable[None]]
+
+
+class RedisAnnouncer:
+    """Worker side: publishes announcements for every server replica to relay."""
+
+    def __init__(self, url: str) -> None:
+        self._client = redis.Redis.from_url(url)
+
+    def __call__(self, announcement: Announcement) -> None:
+        self._client.publish(CHANNEL, announcement.encode())
+
+
+async def handle_announcement(feed: ReminderFeed, raw: bytes) -> None:
+    """Relay handler: one fired-reminder announcement into this process's hub."""
+    await feed.announce(Announcement.decode(raw))
 
 
 async def relay_channels(

@@ -1,33 +1,28 @@
-"""Fan-out of fired reminders to the open StreamReminders calls of this process.
+"""The hub: fan-out of fired reminders to the open reminder streams of this process.
 
 A fired reminder is announced by ids only (patient, reminder, delivery number). The
 hub loads it from the database ONCE, checks it is still SENT (a reminder cancelled
 after it fired is never pushed), and hands the same view to every stream of that
 patient. Streams are coroutines waiting on bounded queues: an idle stream costs no CPU,
 and a stream that cannot keep up is closed (the client resumes from its cursor).
+Besides reminders, a stream's queue carries signals: shutdown, revocation, resync.
 
 Across replicas, workers publish the announcement on one Redis channel and every
-server process relays it into its own hub; embedded, the worker threads call the hub.
+server process relays it into its own hub (relay.py); embedded, the worker threads call
+the hub directly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum, auto
 
-import redis
-
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.services.reminders.views import ReminderView
-
-log = logging.getLogger(__name__)
-
-CHANNEL = "carenotes:reminders:fired"
 
 
 @dataclass(frozen=True)
@@ -85,6 +80,8 @@ LoadReminder = Callable[[uuid.UUID], Awaitable[ReminderView | None]]
 
 
 class ReminderFeed:
+    """This process's hub: the subscriptions, the fan-out to them, their signals."""
+
     def __init__(self, load: LoadReminder, *, queue_size: int = 256) -> None:
         self._load = load
         self._queue_size = queue_size
@@ -166,18 +163,3 @@ class ReminderFeed:
         self._closed = True
         for sub in self._all():
             sub.signal(Signal.CLOSED)
-
-
-class RedisAnnouncer:
-    """Worker side: publishes announcements for every server replica to relay."""
-
-    def __init__(self, url: str) -> None:
-        self._client = redis.Redis.from_url(url)
-
-    def __call__(self, announcement: Announcement) -> None:
-        self._client.publish(CHANNEL, announcement.encode())
-
-
-async def handle_announcement(feed: ReminderFeed, raw: bytes) -> None:
-    """Redis relay handler: one fired-reminder announcement into this process's hub."""
-    await feed.announce(Announcement.decode(raw))

@@ -1,0 +1,62 @@
+"""What a reminder stream reads from the database, as coroutines: the cursor, the replay
+of reminders sent after it, and whether the stream's session still stands.
+
+The queries themselves stay synchronous (`services/reminders/replay.py`,
+`AccountsService.session_is_live`): the workers and the tests call them too. This is
+where the stream crosses onto the database pool, so that neither the follow protocol
+nor the servicer holds a `Database`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Protocol
+
+from carenotes_server.db.database import Database
+from carenotes_server.services.caller import Caller
+from carenotes_server.services.reminders.replay import ReminderReplay
+from carenotes_server.services.reminders.views import ReminderView
+
+
+class SessionChecks(Protocol):
+    def cached_session_is_live(self, caller: Caller) -> bool | None: ...
+
+    def session_is_live(self, caller: Caller) -> bool: ...
+
+
+class StreamReads:
+    def __init__(
+        self, db: Database, replay: ReminderReplay, sessions: SessionChecks | None = None
+    ) -> None:
+        self._db = db
+        self._replay = replay
+        self._sessions = sessions
+        # One database check per session at a time, however many streams are waiting.
+        self._checks: dict[uuid.UUID, asyncio.Future[bool]] = {}
+
+    async def cursor_seq(self, patient_id: uuid.UUID, after_id: str) -> int:
+        """The delivery number of the patient's reminder after_id (0 when empty);
+        InvalidArgument for a malformed id, NotFound for an unknown or foreign one."""
+        return await self._db.run(self._replay.cursor_seq, patient_id, after_id)
+
+    async def sent_after(
+        self, patient_id: uuid.UUID, after_seq: int, upto_seq: int | None = None
+    ) -> list[ReminderView]:
+        """The patient's SENT reminders numbered after_seq < n <= upto_seq, in order."""
+        return await self._db.run(self._replay.sent_after, patient_id, after_seq, upto_seq)
+
+    async def session_is_live(self, caller: Caller) -> bool:
+        """From the session cache when it knows; else one read shared by every waiter."""
+        if self._sessions is None:
+            return True
+        cached = self._sessions.cached_session_is_live(caller)
+        if cached is not None:
+            return cached
+        pending = self._checks.get(caller.session_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._db.run(self._sessions.session_is_live, caller))
+            self._checks[caller.session_id] = pending
+            pending.add_done_callback(lambda _: self._checks.pop(caller.session_id, None))
+        # Shielded: one stream going away must not cancel the read the others wait for.
+        return await asyncio.shield(pending)
