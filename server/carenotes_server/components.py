@@ -135,6 +135,8 @@ class Components:
         self._stop.set()  # first: the watchdog must not take a pool stopping for a dead one
         for t in self._threads:
             t.join(timeout=5)
+        if self._pools is not None:
+            self._pools.stop_taking_messages()
         self.tasks.stop_waiting()
         if self._pools is not None:
             self._pools.stop(timeout_ms=5_000)

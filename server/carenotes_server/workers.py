@@ -81,6 +81,14 @@ class WorkerPools:
             for queue, pool in self._pools.items()
         ]
 
+    def stop_taking_messages(self) -> None:
+        """Worker threads take no new message (each finishes the one it has). Before
+        waiting messages are handed back, so that no thread of this process takes the
+        handed-back message again."""
+        for pool in self._pools.values():
+            for thread in pool.workers:
+                thread.stop()
+
     def stop(self, timeout_ms: int = 5_000) -> None:
         """Stops every pool at once (each waits for its running messages)."""
         stoppers = [
