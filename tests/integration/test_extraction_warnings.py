@@ -13,8 +13,7 @@ from tests.harness import Harness
 
 # "Amlodipine 5 mg" gives a dose but no frequency: left out, the rest is read.
 NOTE = (
-    "Take amoxicillin 500 mg twice daily for 7 days. Amlodipine 5 mg. "
-    "Book a blood test next week."
+    "Take amoxicillin 500 mg twice daily for 7 days. Amlodipine 5 mg. Book a blood test next week."
 )
 LEFT_OUT = "Amlodipine 5 mg"
 
