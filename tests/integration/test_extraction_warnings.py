@@ -53,7 +53,8 @@ async def test_a_left_out_sentence_is_a_warning_and_the_rest_is_extracted(
 
     with harness.components.db.read() as session:
         row = session.get(Note, uuid.UUID(sent.note_id))
-        assert row is not None and row.warnings is not None
+        assert row is not None
+        assert row.warnings is not None
         assert b"amlodipine" not in row.warnings.lower()
 
 
@@ -89,4 +90,5 @@ async def test_a_note_read_whole_has_no_warnings(harness: Harness) -> None:
     assert list(note.warnings) == []
     with harness.components.db.read() as session:
         row = session.get(Note, uuid.UUID(sent.note_id))
-        assert row is not None and row.warnings is None
+        assert row is not None
+        assert row.warnings is None

@@ -23,7 +23,6 @@ from tests.extraction import SAMPLE_NOTE, injected_answer_json, valid_answer_jso
 from tests.fakes.fake_llm_server import Answer, FakeLlmServer, HttpError
 from tests.harness import Account, Harness, running_server
 
-
 FALLBACK_WARNING = (
     "The gemini extractor could not be reached; the offline rules extractor read this note."
 )
@@ -183,7 +182,8 @@ async def test_a_fallen_back_note_keeps_the_rules_extractors_own_warnings(
     )
     assert note.extractor == "rules"
     assert note.warnings[0] == FALLBACK_WARNING
-    assert len(note.warnings) == 2 and "Amlodipine 5 mg" in note.warnings[1]
+    assert len(note.warnings) == 2
+    assert "Amlodipine 5 mg" in note.warnings[1]
     view = await c.steps.reader.note_steps(note_id)
     assert view is not None
     assert view.extractor == "rules"
