@@ -6,6 +6,7 @@ extracted; the warnings are stored sealed, never in clear."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from carenotes.v1 import care_pb2, steps_pb2
 from carenotes_server.db.models import Note
@@ -18,7 +19,7 @@ NOTE = (
 LEFT_OUT = "Amlodipine 5 mg"
 
 
-def _only_left_out(warnings: list[str] | tuple[str, ...]) -> None:
+def _only_left_out(warnings: Sequence[str]) -> None:
     assert len(warnings) == 1
     assert LEFT_OUT in warnings[0]
     assert warnings[0].startswith("Left out")
