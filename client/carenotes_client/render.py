@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
+from carenotes_client.render_extraction import extraction_report, with_report
 
 
 def when(stamp: Timestamp, zone: tzinfo | None = None) -> str:
@@ -122,8 +123,8 @@ def note(n: care_pb2.Note) -> str:
     lines = [
         f"Note {n.id}",
         f"Patient: {n.patient_id}   Doctor: {n.doctor_id}",
-        f"Written: {when(n.created_at)}   Steps: {extraction(n.extraction_status)}"
-        + (f" ({n.extractor})" if n.extractor else ""),
+        f"Written: {when(n.created_at)}   Steps: {extraction(n.extraction_status)}",
+        *extraction_report(n.extractor, n.warnings),
     ]
     if n.failure_reason:
         lines.append(f"Extraction failed: {n.failure_reason}")
@@ -140,9 +141,10 @@ def submitted(response: care_pb2.SubmitNoteResponse) -> str:
     elif response.HasField("actionable_steps"):
         found = response.actionable_steps
         if found.checklist or found.plan:
-            lines += ["", steps(found)]
+            lines += ["", steps(found, extractor=False)]
         if found.HasField("plan_change"):
             lines += ["", plan_change(found.plan_change)]
+        lines = with_report(lines, found.extractor, found.warnings)
     else:
         lines.append(f"Steps: {status}.")
     return "\n".join(lines)
@@ -249,7 +251,8 @@ def schedule(s: steps_pb2.Schedule) -> str:
     return " ".join(parts) or "as scheduled"
 
 
-def steps(a: steps_pb2.ActionableSteps) -> str:
+def steps(a: steps_pb2.ActionableSteps, *, extractor: bool = True) -> str:
+    """The checklist and plan; extractor=False leaves the extractor to extraction_report."""
     if not a.checklist and not a.plan:
         return "No steps yet."
     lines: list[str] = []
@@ -268,7 +271,7 @@ def steps(a: steps_pb2.ActionableSteps) -> str:
     source = []
     if a.note_id:
         source.append(f"from note {a.note_id}")
-    if a.extractor:
+    if a.extractor and extractor:
         source.append(f"by {a.extractor}")
     if a.HasField("created_at"):
         source.append(f"since {when(a.created_at)}")
@@ -279,9 +282,14 @@ def steps(a: steps_pb2.ActionableSteps) -> str:
 
 def preview(a: steps_pb2.ActionableSteps) -> str:
     """A preview: the note's steps and, given a patient, what they would change."""
-    lines = [steps(a)] if a.checklist or a.plan else ["Nothing actionable in this note."]
+    lines = (
+        [steps(a, extractor=False)]
+        if a.checklist or a.plan
+        else ["Nothing actionable in this note."]
+    )
     if a.HasField("plan_change"):
         lines += ["", plan_change(a.plan_change)]
+    lines = with_report(lines, a.extractor, a.warnings)
     return "\n".join(lines)
 
 

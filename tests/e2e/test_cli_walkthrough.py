@@ -146,12 +146,23 @@ def test_cli_walkthrough(
     # What a note would change, before it is written; a routine note changes nothing.
     out = doctor("steps", "preview", "--patient", patient_id, "--text", "Stop amoxicillin.")
     assert "stops Take amoxicillin 500 mg: 6 doses left cancelled (stopped by this note)" in out
+    # A dose with no frequency is left out, and the doctor is told; the patient is not.
     out = doctor(
         "notes", "submit", patient_id, "--wait", "--text",
-        "Patient doing well. Discussed diet and exercise.",
+        "Patient doing well. Discussed diet and exercise. Amlodipine 5 mg.",
     )  # fmt: skip
     assert "nothing actionable: no change to the plan" in out
     assert "keeps Take amoxicillin 500 mg: as it is, no restart" in out
+    assert "Extracted by: rules" in out
+    assert '\nLeft out:\n  - "Amlodipine 5 mg": it gives a dose but no frequency' in out
+    routine = re.search(rf"\(note ({UUID})\)", out)
+    assert routine is not None, out
+    assert '  - "Amlodipine 5 mg"' in doctor("notes", "show", routine[1])
+    assert doctor.json("notes", "show", routine[1])["warnings"]
+    seen = patient("notes", "show", routine[1])
+    assert "Amlodipine 5 mg." in seen
+    assert "Left out" not in seen
+    assert patient.json("notes", "show", routine[1])["warnings"] == []
 
     out = patient("steps")
     assert "Checklist:" in out

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from carenotes_server.extraction.base import ExtractionError, Extractor, TransientExtractionError
-from carenotes_server.extraction.fallback import FallbackExtractor
+from carenotes_server.extraction.fallback import FallbackExtractor, last_attempt_reader
 from carenotes_server.extraction.gemini import GeminiExtractor
 from carenotes_server.extraction.openai_compat import OpenAICompatExtractor
 from carenotes_server.extraction.rules import RulesExtractor
@@ -108,3 +108,17 @@ def test_a_refusing_provider_is_never_replaced(
     with pytest.raises(ExtractionError) as caught:
         extractor.extract_or_fall_back(SAMPLE_NOTE)
     assert not isinstance(caught.value, TransientExtractionError)
+
+
+def test_with_no_retry_to_follow_only_an_extractor_with_a_fallback_falls_back(
+    server: FakeLlmServer, provider: Provider
+) -> None:
+    rules = RulesExtractor()
+    assert last_attempt_reader(rules) == rules.extract
+    primary = provider(server)
+    server.enqueue(HttpError(503), HttpError(503))
+    with pytest.raises(TransientExtractionError):
+        last_attempt_reader(primary)(SAMPLE_NOTE)
+    server.enqueue(HttpError(503), HttpError(503))
+    steps = last_attempt_reader(FallbackExtractor(primary, rules))(SAMPLE_NOTE)
+    assert steps.produced_by == "rules"

@@ -1,8 +1,9 @@
 """The Gemini extractor inside the running service (real google-genai SDK, local fake
 Gemini over HTTP): steps come into force only when extraction succeeds; an invalid or
 injected answer schedules nothing, marks the note FAILED and leaves the old plan alone;
-transient provider errors are retried by the job queue, and on the last attempt an
-unreachable provider is replaced by the rules extractor, which the steps record."""
+transient provider errors are retried by the job queue, and on the last attempt (or in
+a preview, which has no later attempt) an unreachable provider is replaced by the rules
+extractor, which the steps record and the doctor is told in a first warning."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ from carenotes_server.services.extraction_job import ExtractionJob, JobOutcome
 from tests.extraction import SAMPLE_NOTE, injected_answer_json, valid_answer_json
 from tests.fakes.fake_llm_server import Answer, FakeLlmServer, HttpError
 from tests.harness import Account, Harness, running_server
+
+FALLBACK_WARNING = (
+    "The gemini extractor could not be reached; the offline rules extractor read this note."
+)
+# The rules extractor leaves out "Amlodipine 5 mg" (a dose, no frequency).
+LEFT_OUT_NOTE = "Take amoxicillin 500 mg twice daily for 7 days. Amlodipine 5 mg."
 
 
 @pytest.fixture
@@ -153,4 +160,65 @@ async def test_an_unreachable_provider_falls_back_to_the_rules_extractor_on_the_
         care_pb2.GetNoteRequest(note_id=str(note_id)), metadata=doctor.metadata
     )
     assert note.extraction_status == care_pb2.EXTRACTION_STATUS_DONE
+    # The doctor is told which extractor read the note, and why.
+    assert note.extractor == "rules"
+    assert note.warnings[0] == FALLBACK_WARNING
     assert _counts(h, patient) == (1, 20)
+
+
+async def test_a_fallen_back_note_keeps_the_rules_extractors_own_warnings(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer
+) -> None:
+    h = gemini_harness
+    c = h.components
+    doctor, patient = await h.assigned_pair()
+    caller = Caller(uuid.UUID(doctor.id), Role.DOCTOR, uuid.uuid4())
+    note_id = await c.db.run(c.notes._store, caller, uuid.UUID(patient.id), LEFT_OUT_NOTE)
+    job = ExtractionJob(c.db, c.cipher, c.extractor, c.steps.applier)
+    fake_gemini.enqueue(HttpError(503))
+    assert job.run(note_id, last_attempt=True) is JobOutcome.DONE
+    note = await h.care.GetNote(
+        care_pb2.GetNoteRequest(note_id=str(note_id)), metadata=doctor.metadata
+    )
+    assert note.extractor == "rules"
+    assert note.warnings[0] == FALLBACK_WARNING
+    assert len(note.warnings) == 2
+    assert "Amlodipine 5 mg" in note.warnings[1]
+    view = await c.steps.reader.note_steps(note_id)
+    assert view is not None
+    assert view.extractor == "rules"
+    assert view.warnings == tuple(note.warnings)
+
+
+async def test_a_preview_falls_back_to_the_rules_extractor_when_the_provider_is_unreachable(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer
+) -> None:
+    h = gemini_harness
+    doctor, patient = await h.assigned_pair()
+    fake_gemini.enqueue(HttpError(503))
+    preview = await h.steps.PreviewActionableSteps(
+        steps_pb2.PreviewActionableStepsRequest(note=LEFT_OUT_NOTE, patient_id=patient.id),
+        metadata=doctor.metadata,
+        timeout=20,
+    )
+    assert len(fake_gemini.requests) == 1
+    assert preview.extractor == "rules"
+    assert [p.action for p in preview.plan] == ["Take amoxicillin 500 mg"]
+    assert preview.warnings[0] == FALLBACK_WARNING
+    assert "Amlodipine 5 mg" in preview.warnings[1]
+    assert preview.HasField("plan_change")
+
+
+async def test_a_preview_the_provider_answers_is_marked_with_the_provider(
+    gemini_harness: Harness, fake_gemini: FakeLlmServer
+) -> None:
+    h = gemini_harness
+    doctor, _ = await h.assigned_pair()
+    fake_gemini.enqueue(Answer(valid_answer_json()))
+    preview = await h.steps.PreviewActionableSteps(
+        steps_pb2.PreviewActionableStepsRequest(note=SAMPLE_NOTE),
+        metadata=doctor.metadata,
+        timeout=20,
+    )
+    assert preview.extractor == "gemini"
+    assert list(preview.warnings) == []

@@ -470,7 +470,8 @@ class SubmitNoteResponse(_message.Message):
     @_builtins.property
     def actionable_steps(self) -> _steps_pb2.ActionableSteps:
         """The note's steps and their plan_change, when wait_for_steps was set and
-        extraction is DONE.
+        extraction is DONE; its warnings list what the extractor left out, and its
+        extractor names the one that read the note.
         """
 
     def __init__(
@@ -504,6 +505,7 @@ class Note(_message.Message):
     EXTRACTION_STATUS_FIELD_NUMBER: _builtins.int
     FAILURE_REASON_FIELD_NUMBER: _builtins.int
     EXTRACTOR_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque id."""
     patient_id: _builtins.str
@@ -517,10 +519,20 @@ class Note(_message.Message):
     failure_reason: _builtins.str
     """Why extraction failed, when it did."""
     extractor: _builtins.str
-    """Which extractor produced its steps."""
+    """Which extractor read the note and produced its steps: the configured one, or
+    "rules" when the configured LLM could not be reached after its retries and the
+    offline rules extractor stood in (then the first warning says so).
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp:
         """When it was written."""
+
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the extractor left out of the note, and why, one short text each (at most
+        30); the rest of the note was extracted. They quote the note: set for its author
+        only, empty for the patient (who sees the steps). Stored encrypted like the note.
+        """
 
     def __init__(
         self,
@@ -533,10 +545,11 @@ class Note(_message.Message):
         extraction_status: Global___ExtractionStatus.ValueType = ...,
         failure_reason: _builtins.str = ...,
         extractor: _builtins.str = ...,
+        warnings: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "doctor_id", b"doctor_id", "extraction_status", b"extraction_status", "extractor", b"extractor", "failure_reason", b"failure_reason", "id", b"id", "patient_id", b"patient_id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "doctor_id", b"doctor_id", "extraction_status", b"extraction_status", "extractor", b"extractor", "failure_reason", b"failure_reason", "id", b"id", "patient_id", b"patient_id", "text", b"text", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -180,10 +180,15 @@ class ActionableSteps(_message.Message):
     EXTRACTOR_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     PLAN_CHANGE_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
     note_id: _builtins.str
     """The note these steps came from (empty when there are no steps, or in a preview)."""
     extractor: _builtins.str
-    """Which extractor produced them: "rules", "gemini" or "openai"."""
+    """Which extractor produced them: "rules", "gemini" or "openai". In SubmitNote's
+    answer and in a preview, the one that actually read the note: "rules" when the
+    configured LLM could not be reached and the offline rules extractor stood in
+    (then the first warning says so).
+    """
     @_builtins.property
     def checklist(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChecklistItem]:
         """One-time tasks."""
@@ -204,6 +209,15 @@ class ActionableSteps(_message.Message):
         preview given a patient_id, unset elsewhere.
         """
 
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the extractor left out of the note, and why, one short text each, e.g.
+        'Left out "Amlodipine 5 mg": it gives a dose but no frequency, course or as-needed
+        use' (at most 30). They quote the note, so they are set only for the note's author:
+        in SubmitNote's answer and in a preview; never in GetActionableSteps, which the
+        patient reads. A left-out sentence is never a step: rewrite it to have it read.
+        """
+
     def __init__(
         self,
         *,
@@ -213,10 +227,11 @@ class ActionableSteps(_message.Message):
         extractor: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         plan_change: Global___PlanChange | None = ...,
+        warnings: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "plan_change", b"plan_change"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "created_at", b"created_at", "extractor", b"extractor", "note_id", b"note_id", "plan", b"plan", "plan_change", b"plan_change"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "created_at", b"created_at", "extractor", b"extractor", "note_id", b"note_id", "plan", b"plan", "plan_change", b"plan_change", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

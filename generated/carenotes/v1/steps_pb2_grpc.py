@@ -111,7 +111,11 @@ class StepsServiceServicer:
         many
         reminders each change would cancel or create. FAILED_PRECONDITION, with a
         PreconditionFailure naming each item and bound, for steps outside the clinical
-        bounds (a note that would be FAILED).
+        bounds (a note that would be FAILED). The answer's warnings list what the
+        extractor would leave out. When the configured LLM cannot be reached, the offline
+        rules extractor reads the note instead, as a submitted note's last attempt does
+        (extractor "rules", and a first warning saying so); UNAVAILABLE only when no
+        extractor could read it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -55,7 +55,11 @@ class StepsServiceStub:
     many
     reminders each change would cancel or create. FAILED_PRECONDITION, with a
     PreconditionFailure naming each item and bound, for steps outside the clinical
-    bounds (a note that would be FAILED).
+    bounds (a note that would be FAILED). The answer's warnings list what the
+    extractor would leave out. When the configured LLM cannot be reached, the offline
+    rules extractor reads the note instead, as a submitted note's last attempt does
+    (extractor "rules", and a first warning saying so); UNAVAILABLE only when no
+    extractor could read it.
     """
     AcknowledgeReminder: _grpc.UnaryUnaryMultiCallable[_steps_pb2.AcknowledgeReminderRequest, _steps_pb2.Reminder]
     """Records that the caller took or skipped one of their reminders. NOT_FOUND for a
@@ -108,7 +112,11 @@ class StepsServiceAsyncStub(StepsServiceStub):
     many
     reminders each change would cancel or create. FAILED_PRECONDITION, with a
     PreconditionFailure naming each item and bound, for steps outside the clinical
-    bounds (a note that would be FAILED).
+    bounds (a note that would be FAILED). The answer's warnings list what the
+    extractor would leave out. When the configured LLM cannot be reached, the offline
+    rules extractor reads the note instead, as a submitted note's last attempt does
+    (extractor "rules", and a first warning saying so); UNAVAILABLE only when no
+    extractor could read it.
     """
     AcknowledgeReminder: _aio.UnaryUnaryMultiCallable[_steps_pb2.AcknowledgeReminderRequest, _steps_pb2.Reminder]  # type: ignore[assignment]
     """Records that the caller took or skipped one of their reminders. NOT_FOUND for a
@@ -176,7 +184,11 @@ class StepsServiceServicer(metaclass=_abc_1.ABCMeta):
         many
         reminders each change would cancel or create. FAILED_PRECONDITION, with a
         PreconditionFailure naming each item and bound, for steps outside the clinical
-        bounds (a note that would be FAILED).
+        bounds (a note that would be FAILED). The answer's warnings list what the
+        extractor would leave out. When the configured LLM cannot be reached, the offline
+        rules extractor reads the note instead, as a submitted note's last attempt does
+        (extractor "rules", and a first warning saying so); UNAVAILABLE only when no
+        extractor could read it.
         """
 
     @_abc_1.abstractmethod

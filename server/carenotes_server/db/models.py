@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models: the database is the source of truth for every state.
 
-Clinical text (notes, checklist texts, plan actions) is stored only as AES-GCM
-ciphertext (see domain/crypto.py); nothing here holds PHI in clear.
+Clinical text (notes, checklist texts, plan actions, extraction warnings) is stored only as
+AES-GCM ciphertext (see domain/crypto.py); nothing here holds PHI in clear.
 """
 
 from __future__ import annotations
@@ -195,7 +195,12 @@ class Note(Base):
     # the items named by their text, sealed with the pair key like the note itself.
     failure_reason: Mapped[str | None] = mapped_column(String(300), default=None)
     failure_detail: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The extractor that read the note: the one configured, or the rules extractor
+    # when it stood in for an unreachable LLM.
     extractor: Mapped[str | None] = mapped_column(String(16), default=None)
+    # What the extractor left out, and why (a JSON list of texts that may quote the
+    # note), sealed with the pair key; NULL when it left out nothing.
+    warnings: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     extraction_attempts: Mapped[int] = mapped_column(Integer, default=0)
     extracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     # Last time the scheduler re-enqueued a lost extraction message.

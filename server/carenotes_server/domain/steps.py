@@ -84,7 +84,8 @@ class ExtractedSteps:
     warnings: what the extractor left out of the note, and why, one short text each
     ('Left out "Amlodipine 5 mg": it gives a dose but no frequency, course or as-needed
     use'). A warning may quote the note (PHI: stored encrypted, shown to the note's
-    readers); it is never a step, and a note with warnings only changes nothing.
+    author only, never logged); it is never a step, and a note with warnings only
+    changes nothing.
 
     produced_by: the name of the extractor that read the note when it is not the one
     that was asked ("rules" when the offline extractor stood in for an unreachable

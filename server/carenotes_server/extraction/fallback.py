@@ -6,11 +6,15 @@ FAILED: the doctor gets steps at once, marked with the extractor that produced t
 (`ExtractedSteps.produced_by`) and a warning saying so. Answers the provider did give
 but that break the rules (ExtractionError, InvalidSteps) are never replaced: a model
 that misreads a note must not be papered over.
+
+A preview has no later attempt to wait for: it falls back at once, so the doctor sees
+what the note would give now, marked the same way.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from carenotes_server.domain.steps import MAX_WARNINGS, ExtractedSteps
@@ -56,3 +60,11 @@ class FallbackExtractor:
             produced_by=self._fallback.name,
             warnings=(said, *steps.warnings)[:MAX_WARNINGS],
         )
+
+
+def last_attempt_reader(extractor: Extractor) -> Callable[[str], ExtractedSteps]:
+    """How to read a note when no retry will follow (a job's last attempt, a preview):
+    with the fallback behind an unreachable LLM, when the extractor has one."""
+    if isinstance(extractor, FallbackExtractor):
+        return extractor.extract_or_fall_back
+    return extractor.extract

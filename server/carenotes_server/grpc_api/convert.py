@@ -113,6 +113,7 @@ def note(view: NoteView) -> care_pb2.Note:
         extraction_status=EXTRACTION_TO_PROTO[view.extraction_status],
         failure_reason=view.failure_reason,
         extractor=view.extractor,
+        warnings=list(view.warnings),
     )
 
 
@@ -211,6 +212,7 @@ def steps(view: StepsView) -> steps_pb2.ActionableSteps:
         extractor=view.extractor,
         created_at=ts(view.created_at),
         plan_change=plan_change(view.plan_change) if view.plan_change is not None else None,
+        warnings=list(view.warnings),
     )
 
 
@@ -224,7 +226,8 @@ def extracted(value: ExtractedSteps, extractor: str) -> steps_pb2.ActionableStep
             )
             for p in value.plan
         ],
-        extractor=extractor,
+        extractor=value.produced_by or extractor,
+        warnings=list(value.warnings),
     )
 
 

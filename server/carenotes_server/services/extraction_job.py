@@ -16,7 +16,7 @@ from carenotes_server.db.database import Database
 from carenotes_server.db.models import Note, PairKey
 from carenotes_server.domain.steps import InvalidSteps, validate_steps
 from carenotes_server.extraction.base import ExtractionError, Extractor, TransientExtractionError
-from carenotes_server.extraction.fallback import FallbackExtractor
+from carenotes_server.extraction.fallback import last_attempt_reader
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.notes import NOTE_KIND
 from carenotes_server.services.steps.apply import StepsApplier
@@ -46,10 +46,9 @@ class ExtractionJob:
         text = self._pending_note_text(note_id)
         if text is None:
             return JobOutcome.ALREADY_SETTLED
-        extract = self._extractor.extract
-        if last_attempt and isinstance(self._extractor, FallbackExtractor):
-            # The provider had its retries; the offline extractor reads the note instead.
-            extract = self._extractor.extract_or_fall_back
+        # On the last attempt the provider had its retries; the offline extractor reads
+        # the note instead.
+        extract = last_attempt_reader(self._extractor) if last_attempt else self._extractor.extract
         try:
             steps = validate_steps(extract(text))
         except TransientExtractionError as exc:

@@ -26,6 +26,7 @@ from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.care_team import Page, is_team_doctor
 from carenotes_server.services.keys import ClinicalCipher
+from carenotes_server.services.note_warnings import open_warnings
 from carenotes_server.services.views import ExtractionStatus, NoteView, SubmittedNote
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class NotesService:
                 if after is not None:
                     stmt = stmt.where(Note.sequence < int(after[0]))
                 rows = session.scalars(stmt.order_by(Note.sequence.desc()).limit(size + 1)).all()
-                views = self._views(session, rows[:size])
+                views = self._views(session, rows[:size], caller)
                 for v in views:
                     audit.record(
                         session,
@@ -236,7 +237,7 @@ class NotesService:
         with self._db.write() as session:
             note = session.get(Note, note_id)
             if note is not None and self._may_read_note(session, caller, note):
-                view = self._views(session, [note])[0]
+                view = self._views(session, [note], caller)[0]
                 audit.record(
                     session,
                     at=now,
@@ -269,8 +270,16 @@ class NotesService:
             session, caller.user_id, note.patient_id
         )
 
-    def _views(self, session: Session, notes: Sequence[Note]) -> list[NoteView]:
+    def _views(self, session: Session, notes: Sequence[Note], caller: Caller) -> list[NoteView]:
         keys = self._cipher.keys(session, {n.pair_key_id for n in notes})
+
+        def warnings(n: Note) -> tuple[str, ...]:
+            # The author can rewrite what was left out; a patient reading their note
+            # would take "Left out ..." for an instruction, so they never get them.
+            if n.doctor_id != caller.user_id:
+                return ()
+            return open_warnings(self._cipher, keys[n.pair_key_id], n.id, n.warnings)
+
         return [
             NoteView(
                 id=n.id,
@@ -281,6 +290,7 @@ class NotesService:
                 extraction_status=ExtractionStatus(n.extraction_status),
                 failure_reason=self._failure_of(session, n),
                 extractor=n.extractor or "",
+                warnings=warnings(n),
             )
             for n in notes
         ]

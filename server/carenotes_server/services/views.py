@@ -26,7 +26,10 @@ class NoteView:
     created_at: datetime
     extraction_status: ExtractionStatus
     failure_reason: str
+    # The extractor that read the note ("rules" when it stood in for an LLM).
     extractor: str
+    # What the extractor left out, and why: for the note's author only, never the patient.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class StepsView:
     extractor: str
     created_at: datetime | None
     plan_change: PlanChangeView | None = None
+    # One note's extraction (SubmitNote's answer, a preview) for its author: what was
+    # left out. Never set on the steps in force, which the patient reads.
+    warnings: tuple[str, ...] = ()
 
 
 EMPTY_STEPS = StepsView([], [], None, "", None)

@@ -38,6 +38,7 @@ from carenotes_server.domain.steps import ExtractedSteps, PlanStep
 from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import audit
 from carenotes_server.services.keys import ClinicalCipher
+from carenotes_server.services.note_warnings import seal_warnings
 from carenotes_server.services.notes import NOTE_FAILURE_KIND
 from carenotes_server.services.reminders.planning import ReminderPlanning
 from carenotes_server.services.steps.queries import (
@@ -109,6 +110,7 @@ class StepsApplier:
                 self._apply(session, patient, note, step_set, key, steps, now)
             note.extraction_status = ExtractionStatus.DONE.value
             note.extractor = extractor
+            note.warnings = seal_warnings(self._cipher, key, note.id, steps.warnings)
             note.extracted_at = now
             note.failure_reason = None
             note.failure_detail = None

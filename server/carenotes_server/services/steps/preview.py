@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from carenotes_server.domain.plan_change import (
 )
 from carenotes_server.domain.steps import ExtractedSteps, InvalidSteps, PlanStep
 from carenotes_server.extraction.base import ExtractionError, Extractor, TransientExtractionError
+from carenotes_server.extraction.fallback import last_attempt_reader
 from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
@@ -89,13 +91,17 @@ class StepsPreview:
         self._in_flight += 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, self._extractor.extract, note)
+            # No retry follows a preview: an unreachable LLM gives way to the rules
+            # extractor at once, as on a job's last attempt, and the steps say so.
+            read = last_attempt_reader(self._extractor)
+            return await loop.run_in_executor(self._pool, read, note)
         except InvalidSteps as exc:
             # The caller's own note: the detail may name its items.
             raise FailedPrecondition(
                 f"these steps would be refused: {exc.detail()}", exc.violations
             ) from None
         except TransientExtractionError:
+            # Only an extractor with no fallback behind it gets here.
             raise Unavailable("the extractor is unavailable; retry shortly") from None
         except ExtractionError as exc:
             raise FailedPrecondition(str(exc) or "the extractor's answer was invalid") from None
@@ -110,8 +116,9 @@ class StepsPreview:
             checklist=[ChecklistItemView(None, c.text) for c in steps.checklist],
             plan=[_step_view(p) for p in steps.plan],
             note_id=None,
-            extractor=self._extractor.name,
+            extractor=steps.produced_by or self._extractor.name,
             created_at=None,
+            warnings=steps.warnings,
         )
         with self._db.write() as session:
             allowed = patient_id is None or is_team_doctor(session, caller.user_id, patient_id)
@@ -127,13 +134,8 @@ class StepsPreview:
                 )
                 if patient_id is None:
                     return base
-                return StepsView(
-                    base.checklist,
-                    base.plan,
-                    None,
-                    base.extractor,
-                    None,
-                    plan_change=self._change(session, steps, patient_id, caller.user_id, now),
+                return replace(
+                    base, plan_change=self._change(session, steps, patient_id, caller.user_id, now)
                 )
         access.deny(
             self._db,

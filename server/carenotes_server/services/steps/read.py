@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -14,6 +15,7 @@ from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
 from carenotes_server.db.models import (
     ChecklistItem,
+    Note,
     PairKey,
     PlanChangeRecord,
     PlanItem,
@@ -26,6 +28,7 @@ from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import access, audit
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.keys import ClinicalCipher
+from carenotes_server.services.note_warnings import open_warnings
 from carenotes_server.services.steps.queries import (
     STEPS_IN_FORCE,
     STEPS_IN_FORCE_AUDITED,
@@ -147,6 +150,7 @@ class StepsReader:
     def __init__(self, db: Database, cipher: ClinicalCipher, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._cipher = cipher
         self._texts = StepTexts(cipher)
 
     async def get(self, caller: Caller, patient_id: str) -> StepsView:
@@ -254,9 +258,13 @@ class StepsReader:
         they are in force), its stops, and the change."""
         with self._db.read() as session:
             step_set = session.scalars(select(StepSet).where(StepSet.note_id == note_id)).first()
-            if step_set is None:
+            note = session.get(Note, note_id)
+            if step_set is None or note is None:
                 return None
-            return self._note_view(session, step_set)
+            # Only ever shown to the note's author (SubmitNote's caller).
+            key = self._cipher.keys(session, {note.pair_key_id})[note.pair_key_id]
+            warnings = open_warnings(self._cipher, key, note.id, note.warnings)
+            return replace(self._note_view(session, step_set), warnings=warnings)
 
     def _note_view(self, session: Session, step_set: StepSet) -> StepsView:
         records = session.scalars(
