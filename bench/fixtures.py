@@ -126,7 +126,12 @@ class BenchDb:
             )
 
     def insert_reminders(
-        self, patient_id: str, due_times: Sequence[datetime], *, window: timedelta
+        self,
+        patient_id: str,
+        due_times: Sequence[datetime],
+        *,
+        window: timedelta,
+        first_sequence: int = 100_000,
     ) -> list[uuid.UUID]:
         plan_item_id, note_id = self.plan_item_of(patient_id)
         now = datetime.now(UTC)
@@ -137,7 +142,7 @@ class BenchDb:
                 "plan_item_id": plan_item_id,
                 "patient_id": uuid.UUID(patient_id),
                 "note_id": note_id,
-                "sequence": 100_000 + i,
+                "sequence": first_sequence + i,
                 "due_at": due,
                 "window_ends_at": due + window,
                 "status": "SCHEDULED",
