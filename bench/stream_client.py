@@ -1,7 +1,9 @@
 """A StreamReminders client process: opens many streams, records when reminders arrive.
 
 `python -m bench.stream_client --target HOST:PORT --token T --streams N --channels C
---primer ID` opens N streams over C connections. A stream counts as open once it has
+--primer ID` opens N streams over C connections (`--accounts FILE` instead of token,
+primer and streams: one stream per entry of a JSON list of {"token", "primer"}, each
+patient's own, as the morning peak needs). A stream counts as open once it has
 replayed the primer (an already-SENT reminder): the server subscribes a stream before
 replaying, so from then on every fired reminder reaches it. Protocol on stdout, one
 JSON object per line: {"event": "ready", ...} when every stream is open (or failed),
@@ -18,6 +20,7 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -28,7 +31,11 @@ OPENING_AT_ONCE = 200
 
 
 async def run(args: argparse.Namespace) -> None:
-    metadata = (("authorization", f"Bearer {args.token}"),)
+    if args.accounts:
+        accounts = json.loads(await asyncio.to_thread(Path(args.accounts).read_text))
+    else:
+        accounts = [{"token": args.token, "primer": args.primer}] * args.streams
+    args.streams = len(accounts)
     channels = [
         grpc.aio.insecure_channel(args.target, options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(args.channels)
@@ -48,13 +55,15 @@ async def run(args: argparse.Namespace) -> None:
     async def stream(index: int) -> None:
         await gate.acquire()
         released = False
+        account = accounts[index]
         try:
             call = stubs[index % len(stubs)].StreamReminders(
-                steps_pb2.StreamRemindersRequest(), metadata=metadata
+                steps_pb2.StreamRemindersRequest(),
+                metadata=(("authorization", f"Bearer {account['token']}"),),
             )
             async for reminder in call:
                 now = time.time()
-                if reminder.id == args.primer:
+                if reminder.id == account["primer"]:
                     if not released:
                         opened[0] += 1
                         _check()
@@ -104,10 +113,11 @@ def _emit(obj: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.stream_client")
     parser.add_argument("--target", required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--streams", type=int, required=True)
+    parser.add_argument("--token")
+    parser.add_argument("--streams", type=int, default=0)
     parser.add_argument("--channels", type=int, default=1)
-    parser.add_argument("--primer", required=True)
+    parser.add_argument("--primer")
+    parser.add_argument("--accounts", help="JSON file: [{token, primer}], one per stream")
     parser.add_argument("--open-timeout", type=float, default=120.0)
     asyncio.run(run(parser.parse_args()))
 

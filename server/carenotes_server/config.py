@@ -69,8 +69,9 @@ class Settings:
     worker_threads: int = 4
     scheduler_interval_seconds: float = 1.0
     # The claim lead: a batch is enqueued this long before it is due, and a worker
-    # thread holds it until then (no delayed message, see tasks.py).
-    scheduler_horizon_seconds: float = 3.0
+    # thread holds it until then (no delayed message, see tasks.py). It is also how long
+    # the scheduler may be down (killed, restarting) without a reminder being late.
+    scheduler_horizon_seconds: float = 10.0
     ongoing_window_days: int = 14
     makeup_cap: int = 3
     missed_window_max_hours: float = 0.0
@@ -268,7 +269,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         db_threads=max(2, _int(env, "CARENOTES_DB_THREADS", 16)),
         worker_threads=max(1, _int(env, "CARENOTES_WORKER_THREADS", 4)),
         scheduler_interval_seconds=_float(env, "CARENOTES_SCHEDULER_INTERVAL_SECONDS", 1.0),
-        scheduler_horizon_seconds=_float(env, "CARENOTES_SCHEDULER_HORIZON_SECONDS", 3.0),
+        scheduler_horizon_seconds=_float(env, "CARENOTES_SCHEDULER_HORIZON_SECONDS", 10.0),
         ongoing_window_days=_int(env, "CARENOTES_ONGOING_WINDOW_DAYS", 14),
         makeup_cap=_int(env, "CARENOTES_MAKEUP_CAP", 3),
         missed_window_max_hours=_float(env, "CARENOTES_MISSED_WINDOW_MAX_HOURS", 0.0),

@@ -34,7 +34,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("CARENOTES_DB_THREADS", "16", "service-layer threads and database pool size"),
     ("CARENOTES_WORKER_THREADS", "4", "Dramatiq worker threads"),
     ("CARENOTES_SCHEDULER_INTERVAL_SECONDS", "1.0", "pause between scheduler ticks"),
-    ("CARENOTES_SCHEDULER_HORIZON_SECONDS", "3", "lead: reminders due this soon are enqueued"),
+    ("CARENOTES_SCHEDULER_HORIZON_SECONDS", "10", "lead: reminders due this soon are enqueued"),
     ("CARENOTES_NOTE_REQUEUE_SECONDS", "60", "re-enqueue extractions PENDING this long"),
     ("CARENOTES_ONGOING_WINDOW_DAYS", "14", "ongoing plans get reminders this far ahead"),
     ("CARENOTES_MAKEUP_CAP", "3", "make-ups in a row for one missed dose"),
