@@ -29,11 +29,13 @@ QUICK = Config(
     lateness_count=100,
     lateness_window_s=10.0,
     scale_rows=50_000,
+    peak_patients=500,
+    quick_chaos=True,
 )
 
 
 BACKENDS = ("postgres", "sqlite")
-SCENARIOS = ("1", "2", "3", "4", "5", "6", "7")
+SCENARIOS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 def _choices(kind: str, known: Sequence[str]) -> Callable[[str], list[str]]:
@@ -75,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lateness-count", type=int, help="reminders in scenario 6")
     p.add_argument("--lateness-window", type=float, help="seconds they are due over")
     p.add_argument("--scale-rows", type=int, help="reminder rows in scenario 7")
+    p.add_argument("--peak-patients", type=int, help="patients due at one instant (scenario 9)")
+    p.add_argument("--peak-profile", type=Path, help="py-spy every process of scenario 9 into DIR")
     p.add_argument("--log-level", default="INFO", help="the servers' CARENOTES_LOG_LEVEL")
     p.add_argument("--profile", action="store_true", help="py-spy the server instead")
     p.add_argument("--out", type=Path, help="output directory (default docs/bench)")
@@ -96,6 +100,7 @@ def config_of(args: argparse.Namespace) -> Config:
         "lateness_count": args.lateness_count,
         "lateness_window_s": args.lateness_window,
         "scale_rows": args.scale_rows,
+        "peak_patients": args.peak_patients,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
     changes["scenarios"] = frozenset(args.scenarios)
@@ -126,6 +131,8 @@ async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - keep the other scenarios' results
             log(f"scenario 7 failed: {exc!r}")
             records.append(record("7-failed", "postgres", "run_scale", error=repr(exc)))
+    if "postgres" in backends:
+        records += await production_scenarios(cfg, args.peak_profile)
     merged_from: str | None = None
     previous = out / "results.json"
     if args.merge and previous.exists():
@@ -158,6 +165,23 @@ async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
     for g in result["goals"]:
         log(f"{'MET ' if g['met'] else 'MISS'} {g['goal']}: {g['measured']} (target {g['target']})")
     log(f"wrote {out}/results.md, results.json, latency.png")
+
+
+async def production_scenarios(cfg: Config, peak_profile: Path | None) -> list[Record]:
+    """Scenarios 8 (faults during delivery) and 9 (the morning peak): the production
+    topology as processes, PostgreSQL and a Redis of their own."""
+    out: list[Record] = []
+    if "8" in cfg.scenarios:
+        from bench.delivery import chaos_record
+
+        log("scenario 8 (faults during due delivery)")
+        out.append(await chaos_record(cfg.quick_chaos))
+    if "9" in cfg.scenarios:
+        from bench.delivery import peak_records
+
+        log(f"scenario 9 (morning peak, {cfg.peak_patients:,} patients)")
+        out += await peak_records(cfg.peak_patients, cfg.peak_stream_procs, peak_profile)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.delivery_goals import delivery_goals
 from bench.stats import Record
 
 BACKEND_LABEL = {"postgres": "PostgreSQL + Redis + worker", "sqlite": "SQLite (embedded)"}
@@ -190,6 +191,7 @@ def goals(records: Sequence[Record]) -> list[dict[str, Any]]:
                 scans=scans,
             )
         )
+    out += delivery_goals(records)
     return out
 
 

@@ -43,7 +43,10 @@ class Config:
     lateness_count: int = 1_000
     lateness_window_s: float = 60.0
     scale_rows: int = 1_000_000
-    scenarios: frozenset[str] = frozenset({"1", "2", "3", "4", "5", "6", "7"})
+    peak_patients: int = 20_000
+    peak_stream_procs: int = 8
+    quick_chaos: bool = False  # fewer patients per batch (--quick)
+    scenarios: frozenset[str] = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "9"})
 
 
 def log(message: str) -> None:

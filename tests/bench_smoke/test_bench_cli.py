@@ -9,7 +9,7 @@ from bench.cli import build_parser, config_of
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--backends", "both"), ("--backends", "postgres,mysql"), ("--scenarios", "1,9")],
+    [("--backends", "both"), ("--backends", "postgres,mysql"), ("--scenarios", "1,10")],
 )
 def test_unknown_names_are_refused(
     option: str, value: str, capsys: pytest.CaptureFixture[str]
@@ -33,4 +33,33 @@ def test_known_names_are_kept_in_order_without_duplicates() -> None:
 def test_defaults_are_every_backend_and_scenario() -> None:
     args = build_parser().parse_args([])
     assert args.backends == ["postgres", "sqlite"]
-    assert config_of(args).scenarios == frozenset("1234567")
+    assert config_of(args).scenarios == frozenset("123456789")
+
+
+def test_delivery_goals_are_judged_from_the_records() -> None:
+    from bench.report import goals
+
+    chaos = {
+        "scenario": "8-faults",
+        "backend": "postgres",
+        "reminders": 1120,
+        "streams": 40,
+        "lost": 0,
+        "duplicated": 1,
+        "out_of_order": 0,
+        "p99_ms": 2900.0,
+    }
+    peak = {
+        "scenario": "9-peak",
+        "backend": "postgres",
+        "patients": 20_000,
+        "lost": 0,
+        "duplicated": 0,
+        "p99_ms": 6100.0,
+        "drain_per_s": 3000.0,
+    }
+    met = {
+        g["goal"].split(":")[0] + ":" + g["goal"].split(":")[1][:12]: g["met"]
+        for g in goals([chaos, peak])
+    }
+    assert list(met.values()) == [False, True, True, False]

@@ -340,7 +340,7 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16))
     makeup_of_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     makeup_depth: Mapped[int] = mapped_column(Integer, default=0)
-    # Set when a scheduler claimed the row and enqueued fire_reminder; a stale claim
+    # Set when a scheduler claimed the row and enqueued fire_reminders; a stale claim
     # (lost message) is claimed again. Delivery itself is decided by `status`.
     enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
