@@ -242,7 +242,10 @@ def build(
     async def load_view(reminder_id: uuid.UUID) -> ReminderView | None:
         return await db.run(reminders.replay.load_view, reminder_id)
 
-    feed = ReminderFeed(load_view)
+    async def load_views(ids: list[uuid.UUID]) -> dict[uuid.UUID, ReminderView | None]:
+        return dict(await db.run(reminders.replay.load_views, ids))
+
+    feed = ReminderFeed(load_view, load_many=load_views)
     sessions = SessionCache(clock, ttl=timedelta(seconds=settings.auth_cache_seconds))
     accounts = AccountsService(
         db,

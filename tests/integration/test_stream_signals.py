@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_server.clock import FakeClock
@@ -86,23 +86,81 @@ async def test_many_streams_of_one_session_share_one_session_check(
         for _ in range(40)
     ]
     await asyncio.sleep(0.5)
-    checks = 0
-    real = h.components.accounts.session_is_live
-
-    def counting(caller: object) -> bool:
-        nonlocal checks
-        checks += 1
-        return real(caller)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(h.components.accounts, "session_is_live", counting)
+    checks = count_session_reads(h, monkeypatch)
     clock.set(first.due_at)
     await asyncio.to_thread(h.components.scheduler.tick)
     async with asyncio.timeout(10):
         received = [await s.read() for s in streams]
     assert {r.id for r in received if isinstance(r, steps_pb2.Reminder)} == {str(first.id)}
-    assert 1 <= checks <= 2  # not one per stream
+    assert 1 <= len(checks) <= 2  # not one per stream
     for s in streams:
         s.cancel()
+
+
+def count_session_reads(h: Harness, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of sessions each database read of the streams' session checks asked
+    about (one entry per read)."""
+    reads: list[int] = []
+    real = h.components.accounts.live_session_users
+
+    def counting(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        reads.append(len(session_ids))
+        return real(session_ids)
+
+    monkeypatch.setattr(h.components.accounts, "live_session_users", counting)
+    return reads
+
+
+async def test_the_streams_of_many_patients_due_together_share_their_reads(
+    harness_uncached: Harness, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A morning peak in small: every patient's reminder due at one instant. Their
+    session checks and the hub's view loads are a few queries, not one per stream."""
+    h = harness_uncached
+    doctor = await h.doctor()
+    patients = [await h.patient() for _ in range(12)]
+    firsts = []
+    for patient in patients:
+        await h.care.SelectDoctor(
+            care_pb2.SelectDoctorRequest(doctor_id=doctor.id), metadata=patient.metadata
+        )
+        firsts.append(await _first_reminder(h, doctor, patient))
+    due = max(r.due_at for r in firsts)
+    await asyncio.to_thread(_move_due, h, [r.id for r in firsts], due)
+    streams = [
+        h.steps.StreamReminders(steps_pb2.StreamRemindersRequest(), metadata=p.metadata)
+        for p in patients
+    ]
+    await asyncio.sleep(0.5)
+    checks = count_session_reads(h, monkeypatch)
+    loads: list[int] = []
+    real_loads = h.components.reminders.replay.load_views
+
+    def counting_loads(ids: list[uuid.UUID]) -> dict[uuid.UUID, object]:
+        loads.append(len(ids))
+        return dict(real_loads(ids))
+
+    monkeypatch.setattr(h.components.reminders.replay, "load_views", counting_loads)
+    clock.set(due)
+    await asyncio.to_thread(h.components.scheduler.tick)
+    async with asyncio.timeout(10):
+        received = [await s.read() for s in streams]
+    assert [getattr(r, "id", None) for r in received] == [str(r.id) for r in firsts]
+    assert sum(checks) == len(patients)
+    assert len(checks) <= 3, checks
+    assert sum(loads) == len(patients)
+    assert len(loads) <= 3, loads
+    for s in streams:
+        s.cancel()
+
+
+def _move_due(h: Harness, ids: list[uuid.UUID], due: datetime) -> None:
+    with h.components.db.write() as session:
+        session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(ids))
+            .values(due_at=due, window_ends_at=due + timedelta(hours=1))
+        )
 
 
 async def test_streams_catch_up_after_a_gap_in_announcements(

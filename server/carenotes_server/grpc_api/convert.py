@@ -11,10 +11,11 @@ from carenotes.v1 import auth_pb2, care_pb2, steps_pb2
 from carenotes_server.domain.plan_change import ChangeKind, StopReason
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.domain.steps import WEEKDAYS, ExtractedSteps, Schedule
-from carenotes_server.services.accounts import TokenPair, UserView
+from carenotes_server.services.accounts import TokenPair
 from carenotes_server.services.caller import Role
 from carenotes_server.services.care_team import DoctorView, PatientView, TeamMember
 from carenotes_server.services.reminders.views import AdherenceView, ReminderView
+from carenotes_server.services.user_view import UserView
 from carenotes_server.services.views import (
     ChecklistItemView,
     ExtractionStatus,

@@ -8,10 +8,10 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import Enum, auto
 
-from sqlalchemy import Uuid, bindparam, select, update
+from sqlalchemy import select, update
 
 from carenotes_server.clock import Clock
 from carenotes_server.db.database import Database
@@ -26,8 +26,11 @@ from carenotes_server.domain.tokens import IssuedToken, TokenService, TokenType
 from carenotes_server.services.caller import Caller, Role
 from carenotes_server.services.devices import DEVICE_PREFIX, DeviceTokens
 from carenotes_server.services.hashing import PasswordHasher
+from carenotes_server.services.live_sessions import LIVE_SESSION as _LIVE_SESSION
+from carenotes_server.services.live_sessions import LiveSessions
 from carenotes_server.services.session_cache import LiveSession, Revocation, SessionCache
 from carenotes_server.services.throttle import PEER_PREFIX, Throttle
+from carenotes_server.services.user_view import UserView
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +41,11 @@ MAX_REFUSAL_HOLD_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
-class UserView:
-    id: uuid.UUID
-    name: str
-    email: str
-    role: Role
-    timezone: str
-    created_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserView:
-        return cls(user.id, user.name, user.email, Role(user.role), user.timezone, user.created_at)
-
-
-@dataclass(frozen=True)
 class TokenPair:
     access: IssuedToken
     refresh: IssuedToken
     user: UserView
     device_token: str = ""  # set by a login from a client without a valid one
-
-
-# Built once: authentication runs on every call, statement construction need not.
-_LIVE_SESSION = (
-    select(
-        User.id,
-        User.name,
-        User.email,
-        User.role,
-        User.timezone,
-        User.created_at,
-        AuthSession.expires_at,
-    )
-    .join(AuthSession, AuthSession.user_id == User.id)
-    .where(
-        AuthSession.id == bindparam("session_id", type_=Uuid()),
-        AuthSession.revoked_at.is_(None),
-    )
-)
 
 
 class _RefreshOutcome(Enum):
@@ -108,6 +78,7 @@ class AccountsService:
         # cleared directly, so a single process needs no broker.
         self._announce_revocation = announce_revocation
         self._on_revoked = on_revoked
+        self._live = LiveSessions(db, self._sessions, clock)
 
     def revoke(self, revocation: Revocation) -> None:
         """A session (or every session of a user) ended: forget it here, end its open
@@ -325,6 +296,11 @@ class AccountsService:
         if live is None:
             return None
         return live.user_id == caller.user_id
+
+    def live_session_users(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """Blocking: session id -> user id for those of the sessions that still stand
+        (one query for all of them; the streams of a morning peak ask together)."""
+        return self._live.users_of(session_ids)
 
     def session_is_live(self, caller: Caller) -> bool:
         """Blocking: whether the caller's session still stands (not logged out, password

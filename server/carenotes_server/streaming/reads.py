@@ -9,7 +9,6 @@ nor the servicer holds a `Database`.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Protocol
 
@@ -17,12 +16,13 @@ from carenotes_server.db.database import Database
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.reminders.replay import ReminderReplay
 from carenotes_server.services.reminders.views import ReminderView
+from carenotes_server.streaming.batching import Gathered
 
 
 class SessionChecks(Protocol):
     def cached_session_is_live(self, caller: Caller) -> bool | None: ...
 
-    def session_is_live(self, caller: Caller) -> bool: ...
+    def live_session_users(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]: ...
 
 
 class StreamReads:
@@ -32,8 +32,9 @@ class StreamReads:
         self._db = db
         self._replay = replay
         self._sessions = sessions
-        # One database check per session at a time, however many streams are waiting.
-        self._checks: dict[uuid.UUID, asyncio.Future[bool]] = {}
+        # One database read for every session asked about within a few milliseconds,
+        # however many streams are waiting (and one per session at a time).
+        self._users: Gathered[uuid.UUID, uuid.UUID | None] = Gathered(self._users_of, None)
 
     async def cursor_seq(self, patient_id: uuid.UUID, after_id: str) -> int:
         """The delivery number of the patient's reminder after_id (0 when empty);
@@ -53,10 +54,9 @@ class StreamReads:
         cached = self._sessions.cached_session_is_live(caller)
         if cached is not None:
             return cached
-        pending = self._checks.get(caller.session_id)
-        if pending is None:
-            pending = asyncio.ensure_future(self._db.run(self._sessions.session_is_live, caller))
-            self._checks[caller.session_id] = pending
-            pending.add_done_callback(lambda _: self._checks.pop(caller.session_id, None))
-        # Shielded: one stream going away must not cancel the read the others wait for.
-        return await asyncio.shield(pending)
+        return await self._users.get(caller.session_id) == caller.user_id
+
+    async def _users_of(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:
+        assert self._sessions is not None
+        found = await self._db.run(self._sessions.live_session_users, session_ids)
+        return dict(found)

@@ -5,6 +5,7 @@ Database.run)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -60,9 +61,15 @@ class ReminderReplay:
 
     def load_view(self, reminder_id: uuid.UUID) -> ReminderView | None:
         """One reminder with its text, or None when it does not exist."""
+        return self.load_views([reminder_id]).get(reminder_id)
+
+    def load_views(self, reminder_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ReminderView]:
+        """Many reminders with their texts, in two queries (those that exist)."""
+        if not reminder_ids:
+            return {}
         with self._db.read() as session:
-            reminder = session.get(Reminder, reminder_id)
-            if reminder is None:
-                return None
-            texts = self._texts.by_id(session, {reminder.plan_item_id})
-        return view_of(reminder, texts[reminder.plan_item_id])
+            reminders = session.scalars(
+                select(Reminder).where(Reminder.id.in_(set(reminder_ids)))
+            ).all()
+            texts = self._texts.by_id(session, {r.plan_item_id for r in reminders})
+        return {r.id: view_of(r, texts[r.plan_item_id]) for r in reminders}
