@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from enum import Enum, auto
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.services.reminders.views import ReminderView
 from carenotes_server.streaming.batching import Gathered
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,22 @@ class ReminderFeed:
 
     def announce_threadsafe(self, announcement: Announcement) -> None:
         """Called from worker threads (embedded mode) after the delivery committed."""
-        self._call_in_loop(lambda: self._spawn(announcement))
+        self._call_in_loop(lambda: self.announce_soon(announcement))
 
-    def _spawn(self, announcement: Announcement) -> None:
-        task = asyncio.get_running_loop().create_task(self.announce(announcement))
+    def announce_soon(self, announcement: Announcement) -> None:
+        """Announces without waiting (on the loop): the relay keeps reading, and the
+        announcements of a burst are loaded together (see load_many)."""
+        task = asyncio.get_running_loop().create_task(self._announce_or_resync(announcement))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _announce_or_resync(self, announcement: Announcement) -> None:
+        try:
+            await self.announce(announcement)
+        except Exception:  # noqa: BLE001 - the database decides: catch up from it later
+            log.warning("could not load an announced reminder; its streams will catch up")
+            for sub in list(self._subscribers.get(announcement.patient_id, ())):
+                sub.signal(Signal.RESYNC)
 
     async def announce(self, announcement: Announcement) -> None:
         if announcement.patient_id not in self._subscribers:

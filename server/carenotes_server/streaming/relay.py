@@ -37,8 +37,9 @@ class RedisAnnouncer:
 
 
 async def handle_announcement(feed: ReminderFeed, raw: bytes) -> None:
-    """Relay handler: one fired-reminder announcement into this process's hub."""
-    await feed.announce(Announcement.decode(raw))
+    """Relay handler: one fired-reminder announcement into this process's hub, without
+    waiting for it to be loaded (the relay reads on; a burst is loaded together)."""
+    feed.announce_soon(Announcement.decode(raw))
 
 
 async def relay_channels(
