@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 
@@ -67,3 +68,33 @@ async def test_a_stream_opened_after_shutdown_ends_at_once() -> None:
     hub.close()
     async with hub.subscribe(PATIENT, uuid.uuid4()) as sub:
         assert await sub.next() is Signal.CLOSED
+
+
+async def test_announcements_of_a_burst_are_loaded_in_one_call() -> None:
+    store = Store()
+    views = [store.add(n) for n in range(1, 6)]
+    calls: list[list[uuid.UUID]] = []
+
+    async def load_many(ids: list[uuid.UUID]) -> dict[uuid.UUID, ReminderView | None]:
+        calls.append(ids)
+        return {i: await store.load(i) for i in ids}
+
+    hub = ReminderFeed(store.load, load_many=load_many)
+    async with hub.subscribe(PATIENT, uuid.uuid4()) as sub:
+        for view in views:
+            hub.announce_soon(Announcement(PATIENT, view.id, view.delivery_seq or 0))
+        got = [await asyncio.wait_for(sub.next(), 2) for _ in views]
+    assert {v.id for v in got if isinstance(v, ReminderView)} == {v.id for v in views}
+    assert [len(ids) for ids in calls] == [len(views)]
+
+
+async def test_a_failed_load_makes_the_patients_streams_catch_up() -> None:
+    async def broken(ids: list[uuid.UUID]) -> dict[uuid.UUID, ReminderView | None]:
+        raise ConnectionError("database down")
+
+    store = Store()
+    hub = ReminderFeed(store.load, load_many=broken)
+    view = store.add(1)
+    async with hub.subscribe(PATIENT, uuid.uuid4()) as sub:
+        hub.announce_soon(Announcement(PATIENT, view.id, 1))
+        assert await asyncio.wait_for(sub.next(), 2) is Signal.RESYNC
