@@ -196,7 +196,9 @@ def _record(
             server_rss_mib=round(streams["rss"] / 2**20, 1),
             fired=sent,
             delivered=len(received),
-            lost=len(ids) - len(received),
+            # Among the patients whose stream opened (one each): the others never listened.
+            lost=max(0, int(streams["open"]) - len(received)),
+            not_listening=len(ids) - int(streams["open"]),
             duplicated=duplicated,
             fired_per_s=round(sent / fire_span, 1) if fire_span and fire_span > 0 else None,
             drain_per_s=round(len(firsts) / receive_span, 1)

@@ -259,8 +259,8 @@ def build(
         else None,
         on_revoked=lambda r: feed.revoke_threadsafe(r.session_id, r.user_id),
     )
-    announce: Callable[[Announcement], None] = (
-        RedisAnnouncer(settings.redis_url) if settings.redis_url else feed.announce_threadsafe
+    announce: Callable[[list[Announcement]], None] = (
+        RedisAnnouncer(settings.redis_url) if settings.redis_url else feed.announce_many_threadsafe
     )
     tasks = Tasks(
         broker,
@@ -308,15 +308,15 @@ def build(
     )
 
 
-def _safe(announce: Callable[[Announcement], None]) -> Callable[[Announcement], None]:
+def _safe(
+    announce: Callable[[list[Announcement]], None],
+) -> Callable[[list[Announcement]], None]:
     """Announcing is best effort: a lost announcement is replayed from the database."""
 
-    def call(a: Announcement) -> None:
+    def call(announcements: list[Announcement]) -> None:
         try:
-            announce(a)
+            announce(announcements)
         except Exception:  # noqa: BLE001
-            log.warning(
-                "could not announce a fired reminder", extra={"reminder_id": str(a.reminder_id)}
-            )
+            log.warning("could not announce fired reminders", extra={"count": len(announcements)})
 
     return call

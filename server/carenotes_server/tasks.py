@@ -73,7 +73,8 @@ def make_broker(redis_url: str | None, *, maintenance: bool = False) -> dramatiq
 class TaskRuntime:
     job: ExtractionJob
     delivery: ReminderDelivery
-    announce: Callable[[Announcement], None]
+    # Every reminder a batch fired, announced together (one message on Redis).
+    announce: Callable[[list[Announcement]], None]
     clock: Clock
     # The longest a fire_reminders message waits for its due time in a worker thread:
     # the scheduler's lead plus the tolerance. A message due later (a clock skew, a
@@ -174,7 +175,10 @@ class Tasks:
         outcome = runtime.delivery.fire_many(ids)
         for fired in outcome.fired:
             self._record_fired(fired)
-            runtime.announce(Announcement(fired.patient_id, fired.reminder_id, fired.delivery_seq))
+        if outcome.fired:
+            runtime.announce(
+                [Announcement(f.patient_id, f.reminder_id, f.delivery_seq) for f in outcome.fired]
+            )
         if outcome.early:  # this host's clock is behind the scheduler's: claimed again later
             log.warning(
                 "reminders arrived before their due time", extra={"count": len(outcome.early)}

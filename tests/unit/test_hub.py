@@ -9,6 +9,7 @@ from dataclasses import replace
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.services.reminders.views import ReminderView
 from carenotes_server.streaming.hub import Announcement, ReminderFeed, Signal
+from carenotes_server.streaming.relay import handle_announcement
 from tests.unit.stream_fakes import PATIENT, Store
 
 
@@ -98,3 +99,14 @@ async def test_a_failed_load_makes_the_patients_streams_catch_up() -> None:
     async with hub.subscribe(PATIENT, uuid.uuid4()) as sub:
         hub.announce_soon(Announcement(PATIENT, view.id, 1))
         assert await asyncio.wait_for(sub.next(), 2) is Signal.RESYNC
+
+
+async def test_one_relayed_message_carries_the_announcements_of_a_batch() -> None:
+    store = Store()
+    views = [store.add(n) for n in range(1, 4)]
+    hub = ReminderFeed(store.load)
+    message = "\n".join(Announcement(PATIENT, v.id, v.delivery_seq or 0).encode() for v in views)
+    async with hub.subscribe(PATIENT, uuid.uuid4()) as sub:
+        await handle_announcement(hub, message.encode())
+        got = [await asyncio.wait_for(sub.next(), 2) for _ in views]
+    assert sorted(getattr(v, "delivery_seq", 0) for v in got) == [1, 2, 3]

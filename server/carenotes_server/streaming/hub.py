@@ -138,9 +138,14 @@ class ReminderFeed:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(fn)
 
-    def announce_threadsafe(self, announcement: Announcement) -> None:
-        """Called from worker threads (embedded mode) after the delivery committed."""
-        self._call_in_loop(lambda: self.announce_soon(announcement))
+    def announce_many_threadsafe(self, announcements: list[Announcement]) -> None:
+        """Called from worker threads (embedded mode) after a batch's delivery committed."""
+
+        def announce_all() -> None:
+            for announcement in announcements:
+                self.announce_soon(announcement)
+
+        self._call_in_loop(announce_all)
 
     def announce_soon(self, announcement: Announcement) -> None:
         """Announces without waiting (on the loop): the relay keeps reading, and the

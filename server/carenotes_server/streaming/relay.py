@@ -27,19 +27,26 @@ Handler = Callable[[bytes], Awaitable[None]]
 
 
 class RedisAnnouncer:
-    """Worker side: publishes announcements for every server replica to relay."""
+    """Worker side: publishes announcements for every server replica to relay, the
+    reminders one batch fired in one message (one line each): at a morning peak that is
+    a hundred times fewer messages for every replica to read."""
 
     def __init__(self, url: str) -> None:
         self._client = redis.Redis.from_url(url)
 
-    def __call__(self, announcement: Announcement) -> None:
-        self._client.publish(CHANNEL, announcement.encode())
+    def __call__(self, announcements: list[Announcement]) -> None:
+        if announcements:
+            self._client.publish(CHANNEL, "\n".join(a.encode() for a in announcements))
 
 
 async def handle_announcement(feed: ReminderFeed, raw: bytes) -> None:
-    """Relay handler: one fired-reminder announcement into this process's hub, without
-    waiting for it to be loaded (the relay reads on; a burst is loaded together)."""
-    feed.announce_soon(Announcement.decode(raw))
+    """Relay handler: the announcements of one message (one per line) into this
+    process's hub, without waiting for them to be loaded (the relay reads on, and a
+    burst is loaded together)."""
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    for line in text.splitlines():
+        if line.strip():
+            feed.announce_soon(Announcement.decode(line))
 
 
 async def relay_channels(
