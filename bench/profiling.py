@@ -1,5 +1,6 @@
 """`python -m bench --profile`: py-spy on the server process under WhoAmI and
-GetActionableSteps load (PostgreSQL + Redis), and a summary of the hottest functions."""
+GetActionableSteps load (each backend of --backends), and a summary of the hottest
+functions per backend and RPC (profile-BACKEND-RPC.summary.txt)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +64,18 @@ def _py_spy() -> str:
     return spy
 
 
-async def run_profile(cfg: Config, out: Path) -> list[Record]:
-    spy = _py_spy()
+async def run_profile(cfg: Config, out: Path, backends: Sequence[str]) -> list[Record]:
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     records: list[Record] = []
-    with carenotes_stack("postgres") as stack:
+    for backend in backends:
+        records += await _profile_backend(cfg, out, backend)
+    return records
+
+
+async def _profile_backend(cfg: Config, out: Path, backend: str) -> list[Record]:
+    spy = _py_spy()
+    records: list[Record] = []
+    with carenotes_stack(backend) as stack:
         async with channel(stack.target) as ch:
             api = Api(ch, invite=stack.invite)
             people = await prepare(api, patients=2)
@@ -79,8 +88,8 @@ async def run_profile(cfg: Config, out: Path) -> list[Record]:
             }
             for name, call in calls.items():
                 await closed_loop(call, concurrency=4, duration_s=0.5)
-                raw = out / f"profile-{name}.raw.txt"
-                log(f"profiling the server under {name} for {cfg.duration_s:.0f} s")
+                raw = out / f"profile-{backend}-{name}.raw.txt"
+                log(f"profiling the {backend} server under {name} for {cfg.duration_s:.0f} s")
                 spy_proc = await asyncio.create_subprocess_exec(
                     *[
                         spy,
@@ -104,7 +113,9 @@ async def run_profile(cfg: Config, out: Path) -> list[Record]:
                     call, concurrency=cfg.concurrency, duration_s=cfg.duration_s
                 )
                 await asyncio.wait_for(spy_proc.wait(), 60)
-                records.append(show(result.to_record("profile", "postgres", f"{name} (profiled)")))
+                records.append(show(result.to_record("profile", backend, f"{name} (profiled)")))
                 summary = await asyncio.to_thread(summarize, raw)
-                await asyncio.to_thread((out / f"profile-{name}.summary.txt").write_text, summary)
+                await asyncio.to_thread(
+                    (out / f"profile-{backend}-{name}.summary.txt").write_text, summary
+                )
     return records

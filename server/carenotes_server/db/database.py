@@ -2,9 +2,15 @@
 
 The service layer is written once, synchronously, against a Session; the gRPC server
 runs it on a bounded thread pool and Dramatiq workers call it directly. One URL serves
-both. SQLite (embedded) gets WAL so the server and its worker threads share the file,
-and write transactions start with BEGIN IMMEDIATE so two writers queue on the lock
-instead of failing when one upgrades from reading.
+both. SQLite (embedded) gets WAL, so reads run on their own connections and never wait
+behind a writer, and ONE write connection per process: writers queue for it in the
+pool, first come first served, instead of polling SQLite's file lock (its busy handler
+sleeps and retries with back-off, which let unlucky writers stall for seconds under
+load). Write transactions start with BEGIN IMMEDIATE so that a writer from another
+process (a CLI tool) queues on the lock instead of failing when one upgrades from
+reading, and commit with synchronous=FULL: a commit survives power loss, not only a
+crash of the process. Its fsync is paid once per transaction, so small writes that must
+be durable (audit rows) share transactions (services/audit_writer.py).
 """
 
 from __future__ import annotations
@@ -28,12 +34,13 @@ PG_SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0"
 T = TypeVar("T")
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=8,
-        max_overflow=8,
+        pool_size=1 if writer else 8,
+        max_overflow=0 if writer else 8,
+        pool_timeout=30,
     )
 
     @event.listens_for(engine, "connect")
@@ -43,13 +50,13 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if writer else 'NORMAL'}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
@@ -57,7 +64,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 def make_engines(url: str, *, pool_size: int = 16) -> tuple[Engine, Engine]:
     """(read engine, write engine). Identical for PostgreSQL."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
+        return _sqlite_engine(url, writer=False), _sqlite_engine(url, writer=True)
     # No pre-ping: it costs a round trip on every checkout (a quarter of a short call's
     # time in the profile). A connection that died with the server fails its next use
     # instead; SQLAlchemy then invalidates the whole pool, that one call answers
@@ -90,6 +97,9 @@ class Database:
             else self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+        # Group commits run here, not on the pool above: a commit that many waiting calls
+        # depend on must not queue behind the reads that fill the pool under load.
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-commit")
 
     @property
     def is_sqlite(self) -> bool:
@@ -121,8 +131,16 @@ class Database:
         call = functools.partial(context.run, fn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
 
+    async def run_commit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like run, on the one thread that runs group commits (one at a time)."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._committer, call)
+
     def dispose(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._committer.shutdown(wait=True, cancel_futures=True)
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()

@@ -24,11 +24,11 @@ from carenotes_server.domain.errors import FailedPrecondition, NotFound
 from carenotes_server.domain.plan_change import ChangeKind, ItemInForce, StopReason, subject_key
 from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import access, audit
+from carenotes_server.services.audit_writer import AuditWriter
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.steps.queries import (
     STEPS_IN_FORCE,
-    STEPS_IN_FORCE_AUDITED,
     SUPERSEDED,
     doctor_names,
     plan_items_in_force,
@@ -148,44 +148,36 @@ class StepsReader:
         self._db = db
         self._clock = clock
         self._texts = StepTexts(cipher)
+        self._audit = AuditWriter(db)
 
     async def get(self, caller: Caller, patient_id: str) -> StepsView:
         patient = access.resolve_patient(
             caller, validation.parse_uuid(patient_id, "patient_id", required=caller.is_doctor)
         )
         assert patient is not None
-        return await self._db.run(self._get, caller, patient)
+        view, audit_row = await self._db.run(self._get, caller, patient)
+        # Answered only once its audit row is durable: a failed commit fails this call, so
+        # no steps leave unaudited. The row shares its commit with concurrent calls'.
+        await self._audit.record(audit_row)
+        return view
 
-    def _get(self, caller: Caller, patient_id: uuid.UUID) -> StepsView:
+    def _get(self, caller: Caller, patient_id: uuid.UUID) -> tuple[StepsView, dict[str, object]]:
         now = self._clock.now()
-        if not self._db.is_sqlite:
-            with self._db.query() as connection:
-                if access.may_read_patient(connection, caller, patient_id):
-                    rows = connection.execute(
-                        STEPS_IN_FORCE_AUDITED,
-                        {
-                            "patient_id": patient_id,
-                            "at": now,
-                            "actor_id": caller.user_id,
-                            "actor_role": caller.role.value,
-                        },
-                    ).all()
-                    return steps_view_from_rows(self._texts, connection, rows)
-        else:
-            with self._db.write() as session:
-                if access.may_read_patient(session, caller, patient_id):
-                    rows = session.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
-                    head = next((r.id for r in rows if r.kind == "s"), None)
-                    audit.record(
-                        session,
-                        at=now,
-                        caller=caller,
-                        action="steps.read",
-                        resource_type="step_set",
-                        resource_id=head,
-                        patient_id=patient_id,
-                    )
-                    return steps_view_from_rows(self._texts, session, rows)
+        # A read connection (autocommit on PostgreSQL, a WAL reader on SQLite): the read
+        # never waits for a writer, nor holds the write lock while it decrypts.
+        with self._db.query() as connection:
+            if access.may_read_patient(connection, caller, patient_id):
+                rows = connection.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
+                head = next((r.id for r in rows if r.kind == "s"), None)
+                view = steps_view_from_rows(self._texts, connection, rows)
+                return view, audit.row(
+                    at=now,
+                    caller=caller,
+                    action="steps.read",
+                    resource_type="step_set",
+                    resource_id=head,
+                    patient_id=patient_id,
+                )
         access.deny(
             self._db,
             self._clock,
