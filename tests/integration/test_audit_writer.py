@@ -120,12 +120,16 @@ async def test_a_failed_commit_fails_every_call_waiting_on_it(
     assert _stored(outsider, {after}) == {after}
 
 
-def test_the_sqlite_write_connection_commits_durably(database: Database) -> None:
+def test_sqlite_group_commits_are_synced_and_there_is_one_writer(database: Database) -> None:
     if not database.is_sqlite:
         pytest.skip("SQLite only")
+    with database.write_connection(synced=True) as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     with database.write() as session:
-        assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
-        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    with database.write_connection(synced=True) as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
     assert database.write_engine.pool.size() == 1  # type: ignore[attr-defined]
 
 

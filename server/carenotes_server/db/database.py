@@ -8,9 +8,9 @@ pool, first come first served, instead of polling SQLite's file lock (its busy h
 sleeps and retries with back-off, which let unlucky writers stall for seconds under
 load). Write transactions start with BEGIN IMMEDIATE so that a writer from another
 process (a CLI tool) queues on the lock instead of failing when one upgrades from
-reading, and commit with synchronous=FULL: a commit survives power loss, not only a
-crash of the process. Its fsync is paid once per transaction, so small writes that must
-be durable (audit rows) share transactions (services/audit_writer.py).
+reading. Commits are synchronous=NORMAL (they survive a crash of the process) except
+the group commits of audit rows, which are FULL (they survive power loss too, and
+sync every commit before them): their fsync is paid once per batch of rows.
 """
 
 from __future__ import annotations
@@ -32,14 +32,18 @@ from carenotes_server.domain.errors import Unavailable
 P = ParamSpec("P")
 PG_SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0"
 T = TypeVar("T")
+SINGLE_STATEMENT = "carenotes_single_statement"
+SYNCED = "carenotes_synced"
 
 
-def _sqlite_engine(url: str, *, writer: bool) -> Engine:
+def _sqlite_engine(url: str, *, writer: bool, readers: int) -> Engine:
+    # As many read connections as threads that may use them: an overflow connection
+    # would be opened (with its PRAGMAs) and closed again on every burst.
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=1 if writer else 8,
-        max_overflow=0 if writer else 8,
+        pool_size=1 if writer else readers,
+        max_overflow=0,
         pool_timeout=30,
     )
 
@@ -50,12 +54,23 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA synchronous={'FULL' if writer else 'NORMAL'}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        # A one-statement read needs no transaction of its own: SQLite's implicit one
+        # per statement is the same snapshot, without the BEGIN and ROLLBACK calls.
+        if options.get(SINGLE_STATEMENT):
+            return
+        if writer:
+            # FULL syncs the WAL at this commit, and with it every commit before it.
+            level = "FULL" if options.get(SYNCED) else "NORMAL"
+            if conn.info.get("synchronous") != level:
+                conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+                conn.info["synchronous"] = level
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
@@ -64,7 +79,10 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
 def make_engines(url: str, *, pool_size: int = 16) -> tuple[Engine, Engine]:
     """(read engine, write engine). Identical for PostgreSQL."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, writer=False), _sqlite_engine(url, writer=True)
+        return (
+            _sqlite_engine(url, writer=False, readers=pool_size),
+            _sqlite_engine(url, writer=True, readers=pool_size),
+        )
     # No pre-ping: it costs a round trip on every checkout (a quarter of a short call's
     # time in the profile). A connection that died with the server fails its next use
     # instead; SQLAlchemy then invalidates the whole pool, that one call answers
@@ -92,7 +110,7 @@ class Database:
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._query_engine = (
-            self.read_engine
+            self.read_engine.execution_options(**{SINGLE_STATEMENT: True})
             if url.startswith("sqlite")
             else self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
         )
@@ -105,11 +123,31 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    @property
+    def reads_inline(self) -> bool:
+        """Whether a short read may run on the event loop itself, without the hop to the
+        pool. SQLite in WAL mode: a reader never waits for a writer or a lock (in WAL a
+        checkpoint never blocks readers), so it costs only its own CPU, less than the
+        hop's. PostgreSQL: never, a read there waits for a round trip."""
+        return self.is_sqlite
+
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any exception."""
         with _unavailable_on_disconnect(), self._write_sessions.begin() as session:
             yield session
+
+    @contextlib.contextmanager
+    def write_connection(self, *, synced: bool = False) -> Iterator[Connection]:
+        """A Core transaction (commits on success): for statements that need no ORM
+        unit of work, such as a batch of audit rows, without the Session's overhead.
+        synced: on SQLite the commit is also synced to disk (survives power loss, not
+        only a crash of the process); PostgreSQL always syncs its commits."""
+        engine = self.write_engine
+        if synced and self.is_sqlite:
+            engine = engine.execution_options(**{SYNCED: True})
+        with _unavailable_on_disconnect(), engine.begin() as connection:
+            yield connection
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

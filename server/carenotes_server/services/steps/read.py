@@ -155,29 +155,42 @@ class StepsReader:
             caller, validation.parse_uuid(patient_id, "patient_id", required=caller.is_doctor)
         )
         assert patient is not None
-        view, audit_row = await self._db.run(self._get, caller, patient)
+        if self._db.reads_inline:
+            found = self._read(caller, patient)
+        else:
+            found = await self._db.run(self._read, caller, patient)
+        if found is None:
+            await self._db.run(self._deny, caller, patient)
+            raise access.denied()
+        view, audit_row = found
         # Answered only once its audit row is durable: a failed commit fails this call, so
         # no steps leave unaudited. The row shares its commit with concurrent calls'.
         await self._audit.record(audit_row)
         return view
 
-    def _get(self, caller: Caller, patient_id: uuid.UUID) -> tuple[StepsView, dict[str, object]]:
+    def _read(
+        self, caller: Caller, patient_id: uuid.UUID
+    ) -> tuple[StepsView, dict[str, object]] | None:
+        """The steps and their audit row, or None when the caller may not read them."""
         now = self._clock.now()
         # A read connection (autocommit on PostgreSQL, a WAL reader on SQLite): the read
         # never waits for a writer, nor holds the write lock while it decrypts.
         with self._db.query() as connection:
-            if access.may_read_patient(connection, caller, patient_id):
-                rows = connection.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
-                head = next((r.id for r in rows if r.kind == "s"), None)
-                view = steps_view_from_rows(self._texts, connection, rows)
-                return view, audit.row(
-                    at=now,
-                    caller=caller,
-                    action="steps.read",
-                    resource_type="step_set",
-                    resource_id=head,
-                    patient_id=patient_id,
-                )
+            if not access.may_read_patient(connection, caller, patient_id):
+                return None
+            rows = connection.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
+            head = next((r.id for r in rows if r.kind == "s"), None)
+            view = steps_view_from_rows(self._texts, connection, rows)
+        return view, audit.row(
+            at=now,
+            caller=caller,
+            action="steps.read",
+            resource_type="step_set",
+            resource_id=head,
+            patient_id=patient_id,
+        )
+
+    def _deny(self, caller: Caller, patient_id: uuid.UUID) -> None:
         access.deny(
             self._db,
             self._clock,
@@ -188,7 +201,6 @@ class StepsReader:
             patient_id=patient_id,
             reason="not_allowed",
         )
-        raise access.denied()
 
     async def complete_item(self, caller: Caller, item_id: str) -> ChecklistItemView:
         item_uuid = validation.required_uuid(item_id, "item_id")
