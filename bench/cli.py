@@ -113,12 +113,13 @@ async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
     records: list[Record] = []
     explain_md: str | None = None
     backends: list[str] = args.backends
-    with echo_server() as (echo_target, _):
+    with echo_server() as (echo_target, echo_proc):
+        echo = rounds.EchoServer(echo_target, echo_proc.pid)
         for backend in backends:
             if cfg.scenarios & {"1", "2", "3", "4", "5", "6"}:
                 log(f"starting the {backend} stack")
                 with carenotes_stack(backend, log_level=args.log_level) as stack:
-                    records += await run_stack(cfg, stack, echo_target)
+                    records += await run_stack(cfg, stack, echo)
     if "7" in cfg.scenarios and "postgres" in backends:
         from bench.scale import run_scale
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.loadgen import Call, LoadResult, closed_loop, open_loop
+from bench.procs import cpu_seconds
 from bench.stats import Record
 
 ROUNDS = 3
@@ -31,14 +33,36 @@ def count(text: str) -> int:
     return int(text)
 
 
+@dataclass(frozen=True)
+class EchoServer:
+    target: str
+    pid: int
+
+
 @dataclass
 class Rounds:
-    """Closed-loop results per round: results[name][i] is round i of that call."""
+    """Closed-loop results per round: results[name][i] is round i of that call, and
+    the CPU seconds the serving process and the load generator spent in it."""
 
     results: dict[str, list[LoadResult]] = field(default_factory=dict)
+    server_cpu_s: dict[str, list[float]] = field(default_factory=dict)
+    client_cpu_s: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, name: str, result: LoadResult) -> None:
+    def add(self, name: str, result: LoadResult, server_cpu: float, client_cpu: float) -> None:
         self.results.setdefault(name, []).append(result)
+        self.server_cpu_s.setdefault(name, []).append(server_cpu)
+        self.client_cpu_s.setdefault(name, []).append(client_cpu)
+
+    def cpu_ms_per_call(self, name: str) -> dict[str, float | None]:
+        """Where a call's CPU goes: the server's and the load generator's (both share
+        the machine's cores, so a ratio is bounded by the two together)."""
+        calls = sum(r.ok for r in self.results.get(name, []))
+        if not calls:
+            return {"server_cpu_ms_per_call": None, "client_cpu_ms_per_call": None}
+        return {
+            "server_cpu_ms_per_call": round(1000 * sum(self.server_cpu_s[name]) / calls, 3),
+            "client_cpu_ms_per_call": round(1000 * sum(self.client_cpu_s[name]) / calls, 3),
+        }
 
     def rps(self, name: str) -> list[float]:
         return [r.rps for r in self.results.get(name, [])]
@@ -80,19 +104,27 @@ async def alternate(
     echo: Call,
     calls: Mapping[str, Call],
     *,
+    echo_pid: int,
+    server_pid: int,
     concurrency: int,
     round_s: float,
     rounds: int = ROUNDS,
 ) -> Rounds:
     """echo, each call, echo, each call, ..., echo: rounds + 1 echo runs."""
     out = Rounds()
+
+    async def run(name: str, call: Call, pid: int) -> None:
+        server0, client0 = cpu_seconds(pid), time.process_time()
+        result = await closed_loop(call, concurrency=concurrency, duration_s=round_s)
+        out.add(name, result, cpu_seconds(pid) - server0, time.process_time() - client0)
+
     for call in (echo, *calls.values()):
         await closed_loop(call, concurrency=4, duration_s=0.5)  # warm-up
     for _ in range(rounds):
-        out.add(ECHO, await closed_loop(echo, concurrency=concurrency, duration_s=round_s))
+        await run(ECHO, echo, echo_pid)
         for name, call in calls.items():
-            out.add(name, await closed_loop(call, concurrency=concurrency, duration_s=round_s))
-    out.add(ECHO, await closed_loop(echo, concurrency=concurrency, duration_s=round_s))
+            await run(name, call, server_pid)
+    await run(ECHO, echo, echo_pid)
     return out
 
 
@@ -104,6 +136,7 @@ def closed_records(rounds: Rounds, backend: str) -> list[Record]:
         fields: dict[str, Any] = {
             "rounds": len(results),
             "rounds_rps": [round(x, 1) for x in rounds.rps(name)],
+            **rounds.cpu_ms_per_call(name),
         }
         if not is_echo:
             fields.update(spread(rounds.ratios(name)))

@@ -90,7 +90,7 @@ async def prepare(api: Api, patients: int = 8) -> People:
 
 
 async def rpc_throughput(
-    cfg: Config, stack: Stack, api: Api, people: People, echo_target: str
+    cfg: Config, stack: Stack, api: Api, people: People, echo_server: rounds.EchoServer
 ) -> list[Record]:
     """Scenario 1: WhoAmI (token + session check) and GetActionableSteps (read + decrypt
     + durable audit row), in rounds alternating with the echo baseline (bench.rounds)."""
@@ -105,10 +105,16 @@ async def rpc_throughput(
         return api.steps.GetActionableSteps(get_steps, metadata=reader.metadata, timeout=30)
 
     calls = {"WhoAmI": call_whoami, "GetActionableSteps": call_steps}
-    async with channel(echo_target) as echo_ch:
+    async with channel(echo_server.target) as echo_ch:
         echo = echo_callable(echo_ch, (("authorization", "Bearer " + "x" * 300),))
         measured = await rounds.alternate(
-            echo, calls, concurrency=cfg.concurrency, round_s=cfg.round_s, rounds=cfg.rounds
+            echo,
+            calls,
+            echo_pid=echo_server.pid,
+            server_pid=stack.server.pid,
+            concurrency=cfg.concurrency,
+            round_s=cfg.round_s,
+            rounds=cfg.rounds,
         )
         out = [show(r) for r in rounds.closed_records(measured, stack.backend)]
         kind = {ECHO: ("echo", f"Echo open ({stack.backend})")}
@@ -440,13 +446,13 @@ async def lateness(cfg: Config, stack: Stack, api: Api, people: People) -> list[
         db.close()
 
 
-async def run_stack(cfg: Config, stack: Stack, echo_target: str) -> list[Record]:
+async def run_stack(cfg: Config, stack: Stack, echo_server: rounds.EchoServer) -> list[Record]:
     out: list[Record] = []
     async with channel(stack.target) as ch:
         api = Api(ch, invite=stack.invite)
         people = await prepare(api)
         steps: list[tuple[str, Any]] = [
-            ("1", functools.partial(rpc_throughput, echo_target=echo_target)),
+            ("1", functools.partial(rpc_throughput, echo_server=echo_server)),
             ("3", login_flood),
             ("4", note_to_steps),
             ("5", streams),

@@ -114,6 +114,11 @@ class Database:
             if url.startswith("sqlite")
             else self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._synced_engine = (
+            self.write_engine.execution_options(**{SYNCED: True})
+            if url.startswith("sqlite")
+            else self.write_engine
+        )
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
         # Group commits run here, not on the pool above: a commit that many waiting calls
         # depend on must not queue behind the reads that fill the pool under load.
@@ -143,9 +148,7 @@ class Database:
         unit of work, such as a batch of audit rows, without the Session's overhead.
         synced: on SQLite the commit is also synced to disk (survives power loss, not
         only a crash of the process); PostgreSQL always syncs its commits."""
-        engine = self.write_engine
-        if synced and self.is_sqlite:
-            engine = engine.execution_options(**{SYNCED: True})
+        engine = self._synced_engine if synced else self.write_engine
         with _unavailable_on_disconnect(), engine.begin() as connection:
             yield connection
 
