@@ -85,8 +85,12 @@ async def _profile_backend(cfg: Config, out: Path, backend: str) -> list[Record]
                 "GetActionableSteps": lambda: api.steps.GetActionableSteps(
                     steps_pb2.GetActionableStepsRequest(), metadata=md
                 ),
+                # Wall clock (py-spy --idle): a write's cost is mostly waiting, for the
+                # write connection or a lock, which a CPU profile does not show.
+                "SubmitNote-wall": lambda: api.submit_note(people.doctor, people.reader),
             }
             for name, call in calls.items():
+                idle = ["--idle"] if name.endswith("-wall") else []
                 await closed_loop(call, concurrency=4, duration_s=0.5)
                 raw = out / f"profile-{backend}-{name}.raw.txt"
                 log(f"profiling the {backend} server under {name} for {cfg.duration_s:.0f} s")
@@ -101,6 +105,7 @@ async def _profile_backend(cfg: Config, out: Path, backend: str) -> list[Record]
                         "-r",
                         "200",
                         "--nonblocking",
+                        *idle,
                         "-f",
                         "raw",
                         "-o",
@@ -110,7 +115,10 @@ async def _profile_backend(cfg: Config, out: Path, backend: str) -> list[Record]
                     stderr=asyncio.subprocess.DEVNULL,
                 )
                 result = await closed_loop(
-                    call, concurrency=cfg.concurrency, duration_s=cfg.duration_s
+                    call,
+                    # Scenario 2's SubmitNote loop runs half as many calls in flight.
+                    concurrency=cfg.concurrency // 2 if idle else cfg.concurrency,
+                    duration_s=cfg.duration_s,
                 )
                 await asyncio.wait_for(spy_proc.wait(), 60)
                 records.append(show(result.to_record("profile", backend, f"{name} (profiled)")))
