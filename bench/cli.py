@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, rounds
 from bench.procs import carenotes_stack, echo_server, machine, raise_nofile
-from bench.scenarios import Config, echo_baseline, log, run_stack
+from bench.scenarios import Config, log, run_stack
 from bench.stats import Record, record
 
 QUICK = Config(
@@ -31,6 +31,7 @@ QUICK = Config(
     scale_rows=50_000,
     peak_patients=500,
     quick_chaos=True,
+    round_s=1.0,
 )
 
 
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="postgres, sqlite, or postgres,sqlite (the default)",
     )
     p.add_argument("--duration", type=float, help="seconds per load phase")
+    p.add_argument("--rounds", type=rounds.count, help="echo/service rounds in scenario 1 (>= 3)")
+    p.add_argument("--round-seconds", type=float, help="seconds per round of scenario 1")
     p.add_argument("--concurrency", type=int, help="calls in flight in closed loops")
     p.add_argument("--streams", type=int, help="StreamReminders subscribers (scenario 5)")
     p.add_argument("--stream-procs", type=int, help="client processes holding the streams")
@@ -101,6 +104,8 @@ def config_of(args: argparse.Namespace) -> Config:
         "lateness_window_s": args.lateness_window,
         "scale_rows": args.scale_rows,
         "peak_patients": args.peak_patients,
+        "rounds": args.rounds,
+        "round_s": args.round_seconds,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
     changes["scenarios"] = frozenset(args.scenarios)
@@ -113,14 +118,13 @@ async def run(args: argparse.Namespace, cfg: Config, out: Path) -> None:
     records: list[Record] = []
     explain_md: str | None = None
     backends: list[str] = args.backends
-    with echo_server() as (echo_target, _):
+    with echo_server() as (echo_target, echo_proc):
+        echo = rounds.EchoServer(echo_target, echo_proc.pid)
         for backend in backends:
             if cfg.scenarios & {"1", "2", "3", "4", "5", "6"}:
-                if "1" in cfg.scenarios:
-                    records += await echo_baseline(cfg, echo_target, backend)
                 log(f"starting the {backend} stack")
                 with carenotes_stack(backend, log_level=args.log_level) as stack:
-                    records += await run_stack(cfg, stack)
+                    records += await run_stack(cfg, stack, echo)
     if "7" in cfg.scenarios and "postgres" in backends:
         from bench.scale import run_scale
 
@@ -191,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         from bench.profiling import run_profile
 
-        asyncio.run(run_profile(cfg, args.out or Path("docs/bench")))
+        asyncio.run(run_profile(cfg, args.out or Path("docs/bench"), args.backends))
         return 0
     scratch = Path(tempfile.gettempdir()) / "carenotes-bench-quick"
     out = args.out or (scratch if args.quick else Path("docs/bench"))

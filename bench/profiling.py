@@ -1,5 +1,6 @@
 """`python -m bench --profile`: py-spy on the server process under WhoAmI and
-GetActionableSteps load (PostgreSQL + Redis), and a summary of the hottest functions."""
+GetActionableSteps load (each backend of --backends), and a summary of the hottest
+functions per backend and RPC (profile-BACKEND-RPC.summary.txt)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +64,18 @@ def _py_spy() -> str:
     return spy
 
 
-async def run_profile(cfg: Config, out: Path) -> list[Record]:
-    spy = _py_spy()
+async def run_profile(cfg: Config, out: Path, backends: Sequence[str]) -> list[Record]:
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     records: list[Record] = []
-    with carenotes_stack("postgres") as stack:
+    for backend in backends:
+        records += await _profile_backend(cfg, out, backend)
+    return records
+
+
+async def _profile_backend(cfg: Config, out: Path, backend: str) -> list[Record]:
+    spy = _py_spy()
+    records: list[Record] = []
+    with carenotes_stack(backend) as stack:
         async with channel(stack.target) as ch:
             api = Api(ch, invite=stack.invite)
             people = await prepare(api, patients=2)
@@ -76,11 +85,15 @@ async def run_profile(cfg: Config, out: Path) -> list[Record]:
                 "GetActionableSteps": lambda: api.steps.GetActionableSteps(
                     steps_pb2.GetActionableStepsRequest(), metadata=md
                 ),
+                # Wall clock (py-spy --idle): a write's cost is mostly waiting, for the
+                # write connection or a lock, which a CPU profile does not show.
+                "SubmitNote-wall": lambda: api.submit_note(people.doctor, people.reader),
             }
             for name, call in calls.items():
+                idle = ["--idle"] if name.endswith("-wall") else []
                 await closed_loop(call, concurrency=4, duration_s=0.5)
-                raw = out / f"profile-{name}.raw.txt"
-                log(f"profiling the server under {name} for {cfg.duration_s:.0f} s")
+                raw = out / f"profile-{backend}-{name}.raw.txt"
+                log(f"profiling the {backend} server under {name} for {cfg.duration_s:.0f} s")
                 spy_proc = await asyncio.create_subprocess_exec(
                     *[
                         spy,
@@ -92,6 +105,7 @@ async def run_profile(cfg: Config, out: Path) -> list[Record]:
                         "-r",
                         "200",
                         "--nonblocking",
+                        *idle,
                         "-f",
                         "raw",
                         "-o",
@@ -101,10 +115,15 @@ async def run_profile(cfg: Config, out: Path) -> list[Record]:
                     stderr=asyncio.subprocess.DEVNULL,
                 )
                 result = await closed_loop(
-                    call, concurrency=cfg.concurrency, duration_s=cfg.duration_s
+                    call,
+                    # Scenario 2's SubmitNote loop runs half as many calls in flight.
+                    concurrency=cfg.concurrency // 2 if idle else cfg.concurrency,
+                    duration_s=cfg.duration_s,
                 )
                 await asyncio.wait_for(spy_proc.wait(), 60)
-                records.append(show(result.to_record("profile", "postgres", f"{name} (profiled)")))
+                records.append(show(result.to_record("profile", backend, f"{name} (profiled)")))
                 summary = await asyncio.to_thread(summarize, raw)
-                await asyncio.to_thread((out / f"profile-{name}.summary.txt").write_text, summary)
+                await asyncio.to_thread(
+                    (out / f"profile-{backend}-{name}.summary.txt").write_text, summary
+                )
     return records

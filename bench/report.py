@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.delivery_goals import delivery_goals
+from bench.rpc_goals import rpc_goals
 from bench.stats import Record
 
 BACKEND_LABEL = {"postgres": "PostgreSQL + Redis + worker", "sqlite": "SQLite (embedded)"}
@@ -43,23 +44,7 @@ def goals(records: Sequence[Record]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for backend in ("postgres", "sqlite"):
         label = BACKEND_LABEL[backend]
-        echo = find(records, "1-rpc", "echo", f"Echo closed ({backend})")
-        echo_rps = _num(echo["rps"]) if echo else None
-        for rpc, target in (("WhoAmI", 0.8), ("GetActionableSteps", 0.4)):
-            rec = find(records, "1-rpc", backend, f"{rpc} closed")
-            if rec is None or echo_rps is None:
-                continue
-            ratio = _ratio(_num(rec["rps"]), echo_rps)
-            out.append(
-                _goal(
-                    f"{rpc} RPS >= {target:.0%} of bare echo RPS ({label})",
-                    target,
-                    ratio,
-                    ratio is not None and ratio >= target,
-                    rps=rec["rps"],
-                    echo_rps=echo_rps,
-                )
-            )
+        out += rpc_goals(records, find, backend, label)
         rec = find(records, "4-note-steps", backend, "SubmitNote to steps readable")
         if rec is not None:
             for q, limit in (("p50", 100.0), ("p99", 300.0)):
@@ -106,15 +91,18 @@ def goals(records: Sequence[Record]) -> list[dict[str, Any]]:
                     unit="% of one core",
                 )
             )
-            p99 = _num(rec.get("p99_ms"))
+            # From the reminder's due time, as the product states it (not from sent_at:
+            # the scheduler's and worker's share of the delay counts too).
+            p99 = _num(rec.get("from_due_p99_ms"))
             out.append(
                 _goal(
-                    f"One reminder to every subscriber, p99 < 1 s ({label})",
+                    f"One reminder to every subscriber, p99 < 1 s from its due time ({label})",
                     1000,
                     p99,
                     p99 is not None and p99 < 1000 and delivered >= opened > 0,
                     unit="ms",
                     streams=opened,
+                    from_sent_p99_ms=rec.get("p99_ms"),
                 )
             )
         rec = find(records, "6-lateness", backend, "Reminder due to receipt")

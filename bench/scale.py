@@ -240,8 +240,9 @@ async def _run(cfg: Config, stack: Stack, patients: int) -> tuple[list[Record], 
             ),
             capture(
                 components,
-                "GetActionableSteps: read steps + audit",
-                lambda: components.steps.reader._get(caller, caller.user_id),
+                # Its audit row is a plain INSERT of the group commit: no plan to read.
+                "GetActionableSteps: read steps",
+                lambda: components.steps.reader._read(caller, caller.user_id),
             ),
         ]
         plans, scans = await asyncio.to_thread(explain, stack.database_url, groups)

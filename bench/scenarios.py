@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import sys
@@ -20,10 +21,12 @@ from typing import Any
 
 import grpc
 
+from bench import rounds
 from bench.echo import echo_callable
 from bench.fixtures import PASSWORD, Account, Api, BenchDb
 from bench.loadgen import closed_loop, open_loop
 from bench.procs import Stack, cpu_percent, rss_bytes
+from bench.rounds import ECHO, ROUNDS
 from bench.stats import Record, ms, percentile, record
 from carenotes.v1 import auth_pb2, steps_pb2
 from carenotes_server.db.models import Reminder
@@ -43,6 +46,8 @@ class Config:
     lateness_count: int = 1_000
     lateness_window_s: float = 60.0
     scale_rows: int = 1_000_000
+    rounds: int = ROUNDS  # scenario 1: alternating echo/service rounds
+    round_s: float = 5.0  # seconds per closed-loop round of scenario 1
     peak_patients: int = 20_000
     peak_stream_procs: int = 8
     quick_chaos: bool = False  # fewer patients per batch (--quick)
@@ -69,21 +74,6 @@ def channel(target: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
 
 
-# --- baseline --------------------------------------------------------------------------
-
-
-async def echo_baseline(cfg: Config, target: str, label: str) -> list[Record]:
-    async with channel(target) as ch:
-        call = echo_callable(ch, (("authorization", "Bearer " + "x" * 300),))
-        await closed_loop(call, concurrency=4, duration_s=0.5)  # warm-up
-        closed = await closed_loop(call, concurrency=cfg.concurrency, duration_s=cfg.duration_s)
-        out = [show(closed.to_record("1-rpc", "echo", f"Echo closed ({label})"))]
-        rate = max(1.0, closed.rps * cfg.open_fraction)
-        opened = await open_loop(call, rate=rate, duration_s=cfg.duration_s)
-        out.append(show(opened.to_record("1-rpc", "echo", f"Echo open ({label})")))
-        return out
-
-
 # --- the scenarios of one stack ---------------------------------------------------------
 
 
@@ -102,8 +92,11 @@ async def prepare(api: Api, patients: int = 8) -> People:
     return People(doctor, members)
 
 
-async def rpc_throughput(cfg: Config, stack: Stack, api: Api, people: People) -> list[Record]:
-    """Scenario 1: WhoAmI (token + session check) and GetActionableSteps (read + decrypt)."""
+async def rpc_throughput(
+    cfg: Config, stack: Stack, api: Api, people: People, echo_server: rounds.EchoServer
+) -> list[Record]:
+    """Scenario 1: WhoAmI (token + session check) and GetActionableSteps (read + decrypt
+    + durable audit row), in rounds alternating with the echo baseline (bench.rounds)."""
     reader = people.reader
     whoami = auth_pb2.WhoAmIRequest()
     get_steps = steps_pb2.GetActionableStepsRequest()
@@ -114,14 +107,27 @@ async def rpc_throughput(cfg: Config, stack: Stack, api: Api, people: People) ->
     def call_steps() -> Any:
         return api.steps.GetActionableSteps(get_steps, metadata=reader.metadata, timeout=30)
 
-    out: list[Record] = []
-    for name, call in (("WhoAmI", call_whoami), ("GetActionableSteps", call_steps)):
-        await closed_loop(call, concurrency=4, duration_s=0.5)
-        closed = await closed_loop(call, concurrency=cfg.concurrency, duration_s=cfg.duration_s)
-        out.append(show(closed.to_record("1-rpc", stack.backend, f"{name} closed")))
-        rate = max(1.0, closed.rps * cfg.open_fraction)
-        opened = await open_loop(call, rate=rate, duration_s=cfg.duration_s)
-        out.append(show(opened.to_record("1-rpc", stack.backend, f"{name} open")))
+    calls = {"WhoAmI": call_whoami, "GetActionableSteps": call_steps}
+    async with channel(echo_server.target) as echo_ch:
+        echo = echo_callable(echo_ch, (("authorization", "Bearer " + "x" * 300),))
+        measured = await rounds.alternate(
+            echo,
+            calls,
+            echo_pid=echo_server.pid,
+            server_pid=stack.server.pid,
+            concurrency=cfg.concurrency,
+            round_s=cfg.round_s,
+            rounds=cfg.rounds,
+        )
+        out = [show(r) for r in rounds.closed_records(measured, stack.backend)]
+        kind = {ECHO: ("echo", f"Echo open ({stack.backend})")}
+        for name, call in {ECHO: echo, **calls}.items():
+            closed = rounds.merged(measured.results[name])
+            opened = await rounds.open_run(
+                call, closed_rps=closed.rps, fraction=cfg.open_fraction, duration_s=cfg.duration_s
+            )
+            backend, label = kind.get(name, (stack.backend, f"{name} open"))
+            out.append(show(opened.to_record("1-rpc", backend, label)))
     return out
 
 
@@ -443,13 +449,13 @@ async def lateness(cfg: Config, stack: Stack, api: Api, people: People) -> list[
         db.close()
 
 
-async def run_stack(cfg: Config, stack: Stack) -> list[Record]:
+async def run_stack(cfg: Config, stack: Stack, echo_server: rounds.EchoServer) -> list[Record]:
     out: list[Record] = []
     async with channel(stack.target) as ch:
         api = Api(ch, invite=stack.invite)
         people = await prepare(api)
         steps: list[tuple[str, Any]] = [
-            ("1", rpc_throughput),
+            ("1", functools.partial(rpc_throughput, echo_server=echo_server)),
             ("3", login_flood),
             ("4", note_to_steps),
             ("5", streams),
@@ -459,12 +465,11 @@ async def run_stack(cfg: Config, stack: Stack) -> list[Record]:
         for key, scenario in steps:
             if key not in cfg.scenarios:
                 continue
-            log(f"{stack.backend}: scenario {key} ({scenario.__name__})")
+            name = getattr(scenario, "__name__", None) or scenario.func.__name__
+            log(f"{stack.backend}: scenario {key} ({name})")
             try:
                 out.extend(await scenario(cfg, stack, api, people))
             except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the run
                 log(f"{stack.backend}: scenario {key} failed: {exc!r}")
-                out.append(
-                    show(record(f"{key}-failed", stack.backend, scenario.__name__, error=repr(exc)))
-                )
+                out.append(show(record(f"{key}-failed", stack.backend, name, error=repr(exc))))
     return out

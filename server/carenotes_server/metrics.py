@@ -80,6 +80,11 @@ DEPENDENCY_UP = Gauge(
     "1 when the last health probe of a dependency (broker, database) succeeded, else 0.",
     ["dependency"],
 )
+AUDIT_BATCH_ROWS = Histogram(
+    "carenotes_audit_batch_rows",
+    "Audit rows per group commit (many concurrent audited calls share one commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
+)
 OPEN_STREAMS = Gauge(
     "carenotes_open_streams",
     "Open StreamReminders calls in this process.",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from carenotes_server.db.models import AuditEvent
@@ -82,10 +82,10 @@ def record(
     )
 
 
-def record_many(session: Session, rows: Sequence[dict[str, object]]) -> None:
+def record_many(db: Session | Connection, rows: Sequence[dict[str, object]]) -> None:
     """Many rows in one executemany (one round trip on PostgreSQL)."""
     if rows:
-        session.execute(_INSERT, list(rows))
+        db.execute(_INSERT, list(rows))
 
 
 def list_events(

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     cast,
-    insert,
     literal,
     null,
     select,
@@ -32,7 +31,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from carenotes_server.db.models import (
-    AuditEvent,
     ChecklistItem,
     PlanItem,
     StepSet,
@@ -40,7 +38,6 @@ from carenotes_server.db.models import (
     UtcDateTime,
 )
 from carenotes_server.domain.steps import Schedule
-from carenotes_server.services import audit
 
 CHANGED = "CHANGED"
 UNCHANGED = "UNCHANGED"
@@ -175,41 +172,6 @@ def _steps_in_force_statement() -> CompoundSelect[Any]:
 
 
 STEPS_IN_FORCE = _steps_in_force_statement()
-
-
-def _audited_steps_read_statement() -> CompoundSelect[Any]:
-    """PostgreSQL: the same read with its audit row written by the same statement (a
-    data-modifying CTE). One autocommit round trip instead of BEGIN, SELECT, INSERT and
-    COMMIT; the read and its audit row still commit together or not at all."""
-    patient = bindparam("patient_id", type_=Uuid())
-    audit_row = insert(AuditEvent).from_select(
-        [
-            "at",
-            "actor_id",
-            "actor_role",
-            "action",
-            "resource_type",
-            "resource_id",
-            "patient_id",
-            "outcome",
-            "reason",
-        ],
-        select(
-            bindparam("at", type_=UtcDateTime()),
-            bindparam("actor_id", type_=Uuid()),
-            bindparam("actor_role", type_=String()),
-            literal("steps.read"),
-            literal("step_set"),
-            cast(_head_id(patient), String()),
-            patient,
-            literal(audit.Outcome.ALLOWED.value),
-            cast(null(), String()),
-        ),
-    )
-    return _steps_in_force_statement().add_cte(audit_row.cte("steps_read_audit"))
-
-
-STEPS_IN_FORCE_AUDITED = _audited_steps_read_statement()
 
 
 def plan_items_in_force(

@@ -26,12 +26,12 @@ from carenotes_server.domain.errors import FailedPrecondition, NotFound
 from carenotes_server.domain.plan_change import ChangeKind, ItemInForce, StopReason, subject_key
 from carenotes_server.extraction.rules import canonical_drug
 from carenotes_server.services import access, audit
+from carenotes_server.services.audit_writer import AuditWriter
 from carenotes_server.services.caller import Caller
 from carenotes_server.services.keys import ClinicalCipher
 from carenotes_server.services.note_warnings import open_warnings
 from carenotes_server.services.steps.queries import (
     STEPS_IN_FORCE,
-    STEPS_IN_FORCE_AUDITED,
     SUPERSEDED,
     doctor_names,
     plan_items_in_force,
@@ -152,44 +152,49 @@ class StepsReader:
         self._clock = clock
         self._cipher = cipher
         self._texts = StepTexts(cipher)
+        self._audit = AuditWriter(db)
 
     async def get(self, caller: Caller, patient_id: str) -> StepsView:
         patient = access.resolve_patient(
             caller, validation.parse_uuid(patient_id, "patient_id", required=caller.is_doctor)
         )
         assert patient is not None
-        return await self._db.run(self._get, caller, patient)
-
-    def _get(self, caller: Caller, patient_id: uuid.UUID) -> StepsView:
-        now = self._clock.now()
-        if not self._db.is_sqlite:
-            with self._db.query() as connection:
-                if access.may_read_patient(connection, caller, patient_id):
-                    rows = connection.execute(
-                        STEPS_IN_FORCE_AUDITED,
-                        {
-                            "patient_id": patient_id,
-                            "at": now,
-                            "actor_id": caller.user_id,
-                            "actor_role": caller.role.value,
-                        },
-                    ).all()
-                    return steps_view_from_rows(self._texts, connection, rows)
+        if self._db.reads_inline:
+            found = self._read(caller, patient)
         else:
-            with self._db.write() as session:
-                if access.may_read_patient(session, caller, patient_id):
-                    rows = session.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
-                    head = next((r.id for r in rows if r.kind == "s"), None)
-                    audit.record(
-                        session,
-                        at=now,
-                        caller=caller,
-                        action="steps.read",
-                        resource_type="step_set",
-                        resource_id=head,
-                        patient_id=patient_id,
-                    )
-                    return steps_view_from_rows(self._texts, session, rows)
+            found = await self._db.run(self._read, caller, patient)
+        if found is None:
+            await self._db.run(self._deny, caller, patient)
+            raise access.denied()
+        view, audit_row = found
+        # Answered only once its audit row is durable: a failed commit fails this call, so
+        # no steps leave unaudited. The row shares its commit with concurrent calls'.
+        await self._audit.record(audit_row)
+        return view
+
+    def _read(
+        self, caller: Caller, patient_id: uuid.UUID
+    ) -> tuple[StepsView, dict[str, object]] | None:
+        """The steps and their audit row, or None when the caller may not read them."""
+        now = self._clock.now()
+        # A read connection (autocommit on PostgreSQL, a WAL reader on SQLite): the read
+        # never waits for a writer, nor holds the write lock while it decrypts.
+        with self._db.query() as connection:
+            if not access.may_read_patient(connection, caller, patient_id):
+                return None
+            rows = connection.execute(STEPS_IN_FORCE, {"patient_id": patient_id}).all()
+            head = next((r.id for r in rows if r.kind == "s"), None)
+            view = steps_view_from_rows(self._texts, connection, rows)
+        return view, audit.row(
+            at=now,
+            caller=caller,
+            action="steps.read",
+            resource_type="step_set",
+            resource_id=head,
+            patient_id=patient_id,
+        )
+
+    def _deny(self, caller: Caller, patient_id: uuid.UUID) -> None:
         access.deny(
             self._db,
             self._clock,
@@ -200,7 +205,6 @@ class StepsReader:
             patient_id=patient_id,
             reason="not_allowed",
         )
-        raise access.denied()
 
     async def complete_item(self, caller: Caller, item_id: str) -> ChecklistItemView:
         item_uuid = validation.required_uuid(item_id, "item_id")
