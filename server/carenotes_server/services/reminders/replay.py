@@ -15,7 +15,12 @@ from carenotes_server.domain import validation
 from carenotes_server.domain.errors import NotFound
 from carenotes_server.domain.reminder_state import ReminderState
 from carenotes_server.services.keys import ClinicalCipher
-from carenotes_server.services.reminders.views import ActionTexts, ReminderView, view_of
+from carenotes_server.services.reminders.views import (
+    VIEW_COLUMNS,
+    ActionTexts,
+    ReminderView,
+    view_of,
+)
 
 
 class ReminderReplay:
@@ -68,8 +73,8 @@ class ReminderReplay:
         if not reminder_ids:
             return {}
         with self._db.read() as session:
-            reminders = session.scalars(
-                select(Reminder).where(Reminder.id.in_(set(reminder_ids)))
+            rows = session.execute(
+                select(*VIEW_COLUMNS).where(Reminder.id.in_(set(reminder_ids)))
             ).all()
-            texts = self._texts.by_id(session, {r.plan_item_id for r in reminders})
-        return {r.id: view_of(r, texts[r.plan_item_id]) for r in reminders}
+            texts = self._texts.by_id(session, {r.plan_item_id for r in rows})
+        return {r.id: view_of(r, texts[r.plan_item_id]) for r in rows}

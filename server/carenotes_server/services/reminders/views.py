@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, select
@@ -92,7 +92,59 @@ class ItemLabel:
     doctor_name: str = ""
 
 
-def view_of(reminder: Reminder, label: ItemLabel) -> ReminderView:
+class ReminderFields(Protocol):
+    """What a view is made of: a Reminder, or a row of VIEW_COLUMNS (no ORM object to
+    build, which matters when thousands are loaded at once)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def plan_item_id(self) -> uuid.UUID: ...
+    @property
+    def patient_id(self) -> uuid.UUID: ...
+    @property
+    def note_id(self) -> uuid.UUID: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def makeup_of_id(self) -> uuid.UUID | None: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def window_ends_at(self) -> datetime: ...
+    @property
+    def delivery_seq(self) -> int | None: ...
+
+
+VIEW_COLUMNS = (
+    Reminder.id,
+    Reminder.plan_item_id,
+    Reminder.patient_id,
+    Reminder.note_id,
+    Reminder.due_at,
+    Reminder.status,
+    Reminder.makeup_of_id,
+    Reminder.sent_at,
+    Reminder.acknowledged_at,
+    Reminder.window_ends_at,
+    Reminder.delivery_seq,
+)
+
+
+class SealedItem(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def pair_key_id(self) -> uuid.UUID: ...
+    @property
+    def ciphertext(self) -> bytes: ...
+
+
+def view_of(reminder: ReminderFields, label: ItemLabel) -> ReminderView:
     return ReminderView(
         id=reminder.id,
         plan_item_id=reminder.plan_item_id,
@@ -133,15 +185,21 @@ class ActionTexts:
         if not plan_item_ids:
             return {}
         rows = session.execute(
-            select(PlanItem, StepSet.doctor_id, User.name)
+            select(
+                PlanItem.id,
+                PlanItem.pair_key_id,
+                PlanItem.ciphertext,
+                StepSet.doctor_id,
+                User.name.label("doctor_name"),
+            )
             .join(StepSet, StepSet.id == PlanItem.step_set_id)
             .join(User, User.id == StepSet.doctor_id)
             .where(PlanItem.id.in_(plan_item_ids))
         ).all()
-        texts = self.of(session, [row[0] for row in rows])
-        return {row[0].id: ItemLabel(texts[row[0].id], row[1], row[2]) for row in rows}
+        texts = self.of(session, rows)
+        return {row.id: ItemLabel(texts[row.id], row.doctor_id, row.doctor_name) for row in rows}
 
-    def of(self, session: Session, items: Sequence[PlanItem]) -> dict[uuid.UUID, str]:
+    def of(self, session: Session, items: Sequence[SealedItem]) -> dict[uuid.UUID, str]:
         keys = self._cipher.keys(session, {item.pair_key_id for item in items})
         return {
             item.id: self._cipher.open(keys[item.pair_key_id], PLAN_KIND, item.id, item.ciphertext)
