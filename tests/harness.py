@@ -45,6 +45,8 @@ def test_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "CARENOTES_HASH_CONCURRENCY": "2",
         "CARENOTES_DB_THREADS": "8",
         "CARENOTES_LOG_LEVEL": "WARNING",
+        # Every test stops its server: short waits make that quick.
+        "CARENOTES_EMBEDDED_POLL_MS": "50",
         # Tests sign up many accounts from one host; the limit has tests of its own.
         "CARENOTES_SIGNUP_LIMIT": "1000000",
     }

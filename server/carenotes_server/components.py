@@ -98,7 +98,11 @@ class Components:
 
     def start_background(self, *, worker: bool, scheduler: bool) -> None:
         if worker:
-            self._pools = WorkerPools(self.broker, threads=self.settings.worker_threads)
+            self._pools = WorkerPools(
+                self.broker,
+                threads=self.settings.worker_threads,
+                in_memory_poll_ms=self.settings.embedded_poll_ms,
+            )
             self._pools.start()
             if self.settings.redis_url:
                 self._threads.append(watch_pools(self._pools.health, self._stop))

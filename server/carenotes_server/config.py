@@ -67,6 +67,10 @@ class Settings:
     hash_queue_limit: int = 64
     db_threads: int = 16
     worker_threads: int = 4
+    # How often idle worker threads wake when the broker is the in-memory one (embedded):
+    # a message wakes a waiting thread at once, so this only bounds how late a retry's
+    # delay and a shutdown are noticed, and a long one keeps the idle server's CPU low.
+    embedded_poll_ms: int = 1_000
     scheduler_interval_seconds: float = 1.0
     # The claim lead: a batch is enqueued this long before it is due, and a worker
     # thread holds it until then (no delayed message, see tasks.py). It is also how long
@@ -268,6 +272,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         hash_queue_limit=max(1, _int(env, "CARENOTES_HASH_QUEUE_LIMIT", 64)),
         db_threads=max(2, _int(env, "CARENOTES_DB_THREADS", 16)),
         worker_threads=max(1, _int(env, "CARENOTES_WORKER_THREADS", 4)),
+        embedded_poll_ms=max(10, _int(env, "CARENOTES_EMBEDDED_POLL_MS", 1_000)),
         scheduler_interval_seconds=_float(env, "CARENOTES_SCHEDULER_INTERVAL_SECONDS", 1.0),
         scheduler_horizon_seconds=_float(env, "CARENOTES_SCHEDULER_HORIZON_SECONDS", 10.0),
         ongoing_window_days=_int(env, "CARENOTES_ONGOING_WINDOW_DAYS", 14),

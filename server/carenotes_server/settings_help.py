@@ -33,6 +33,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("CARENOTES_AUTH_CACHE_SECONDS", "5", "how long a live session is remembered (0: off)"),
     ("CARENOTES_DB_THREADS", "16", "service-layer threads and database pool size"),
     ("CARENOTES_WORKER_THREADS", "4", "Dramatiq worker threads"),
+    ("CARENOTES_EMBEDDED_POLL_MS", "1000", "embedded: idle worker threads wake this often"),
     ("CARENOTES_SCHEDULER_INTERVAL_SECONDS", "1.0", "pause between scheduler ticks"),
     ("CARENOTES_SCHEDULER_HORIZON_SECONDS", "10", "lead: reminders due this soon are enqueued"),
     ("CARENOTES_NOTE_REQUEUE_SECONDS", "60", "re-enqueue extractions PENDING this long"),

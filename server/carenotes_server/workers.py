@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import dramatiq
 import dramatiq.worker
+from dramatiq.brokers.stub import StubBroker
 
 from carenotes_server.tasks import EXTRACTION_QUEUE, REMINDER_QUEUE, WORKER_TIMEOUT_MS
 
@@ -45,9 +46,14 @@ class PoolHealth:
 
 
 class WorkerPools:
-    def __init__(self, broker: dramatiq.Broker, *, threads: int) -> None:
+    def __init__(
+        self, broker: dramatiq.Broker, *, threads: int, in_memory_poll_ms: int = 1_000
+    ) -> None:
         self._broker = broker
         self._threads = threads
+        # Redis must be polled; the in-memory broker hands a message to a waiting thread
+        # at once, so its threads may sleep long (see Settings.embedded_poll_ms).
+        self._poll_ms = in_memory_poll_ms if isinstance(broker, StubBroker) else WORKER_TIMEOUT_MS
         self._pools: dict[str, dramatiq.Worker] = {}
 
     def start(self) -> None:
@@ -62,7 +68,7 @@ class WorkerPools:
                     self._broker,
                     queues={queue},
                     worker_threads=self._threads,
-                    worker_timeout=WORKER_TIMEOUT_MS,
+                    worker_timeout=self._poll_ms,
                 )
                 pool.start()
                 self._pools[queue] = pool

@@ -69,7 +69,7 @@ class World:
             max_wait=timedelta(seconds=5),
         )
         self.tasks = Tasks(self.broker, runtime)
-        self.pools = WorkerPools(self.broker, threads=threads)
+        self.pools = WorkerPools(self.broker, threads=threads, in_memory_poll_ms=50)
         self.pools.start()
 
     def stop(self) -> None:
