@@ -47,15 +47,6 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    procs = Processes(tmp_path / "logs")
-    try:
-        yield procs
-    finally:
-        procs.close()
-
-
-@pytest.fixture
 def pg_url() -> Iterator[str]:
     with postgres_database() as url:
         yield url

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,6 @@ from tests.faults.outages import private_redis
 pytestmark = pytest.mark.slow
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 COMPOSE_METRICS_PORT = "9464"
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    procs = Processes(tmp_path / "logs")
-    try:
-        yield procs
-    finally:
-        procs.close()
 
 
 def health(port: int) -> tuple[int, dict[str, Any]]:
