@@ -49,7 +49,7 @@ class Config:
     rounds: int = ROUNDS  # scenario 1: alternating echo/service rounds
     round_s: float = 5.0  # seconds per closed-loop round of scenario 1
     peak_patients: int = 20_000
-    peak_stream_procs: int = 8
+    peak_stream_procs: int = 6
     quick_chaos: bool = False  # fewer patients per batch (--quick)
     scenarios: frozenset[str] = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "9"})
 
