@@ -29,8 +29,9 @@ from bench.chaos.topology import production
 from bench.fixtures import Api, BenchDb
 from bench.peak_fixtures import PeakPatient, close_primers, create_patients, make_due
 from bench.procs import rss_bytes
-from bench.scenarios import StreamClients, log, show
+from bench.scenarios import log, show
 from bench.stats import Record, percentile, record
+from bench.stream_clients import StreamClients
 from carenotes.v1 import auth_pb2
 from carenotes_server.config import load_settings
 from carenotes_server.db.models import Reminder
