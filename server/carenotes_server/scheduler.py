@@ -80,6 +80,8 @@ class Scheduler:
         self._requeue_after = requeue_after
         self._watch = watch
         self.beat = beat
+        # Said once when the broker goes away and once when it is back, not every retry.
+        self._broker_down = False
 
     def tick(self) -> TickReport:
         released, broker_failed, lost = self._watch_broker()
@@ -91,6 +93,7 @@ class Scheduler:
         report = TickReport(
             enqueued, missed, topped, requeued, broker_failed or enqueue_failed, released
         )
+        self._note_broker(report.broker_failed)
         metrics.safely(lambda: _record_tick(report))
         if self.beat is not None:
             self.beat.ok()
@@ -104,7 +107,6 @@ class Scheduler:
             lost = self._watch.data_lost()
             self._watch.requeue_from_dead_workers()
         except Exception:  # noqa: BLE001 - Redis unreachable: enqueueing will fail too
-            log.warning("the broker is unreachable")
             return 0, True, False
         if not lost:
             return 0, False, False
@@ -133,11 +135,17 @@ class Scheduler:
                 except Exception:  # noqa: BLE001 - broker down: give the claims back
                     unsent = [i for b in batches[index:] for i in b.reminder_ids]
                     self._reminders.delivery.release(unsent)
-                    log.warning("could not enqueue reminders", extra={"count": len(unsent)})
                     return enqueued, True
                 enqueued += len(batch.reminder_ids)
             if len(claimed) < CLAIM_LIMIT:
                 return enqueued, False
+
+    def _note_broker(self, failed: bool) -> None:
+        if failed and not self._broker_down:
+            log.warning("the broker is unreachable; reminders are enqueued when it is back")
+        elif not failed and self._broker_down:
+            log.info("the broker is reachable again")
+        self._broker_down = failed
 
     def _requeue_stale_notes(self, *, everything: bool = False) -> int:
         cutoff = self._clock.now() - (timedelta(0) if everything else self._requeue_after)

@@ -164,3 +164,30 @@ def test_a_failed_enqueue_gives_the_claims_back(world: ReminderWorld) -> None:
     assert all(world.reminders(patient_id=p)[0].enqueued_at is None for p in patients)
     sent: list[object] = []
     assert world.scheduler(lambda ids, at: sent.append(ids)).tick().enqueued == 3
+
+
+def test_a_broker_outage_is_logged_once_and_its_end_once(
+    world: ReminderWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    patients = patients_with_a_course(world, 1, DAILY_AT_NINE)
+    world.clock.set(world.reminders(patient_id=patients[0])[0].due_at - timedelta(seconds=1))
+    up = [False]
+    sent: list[object] = []
+
+    def enqueue(ids: object, at: object) -> None:
+        if not up[0]:
+            raise ConnectionError("redis is down")
+        sent.append(ids)
+
+    scheduler = world.scheduler(enqueue)
+    with caplog.at_level("INFO", logger="carenotes_server.scheduler"):
+        for _ in range(5):  # retried every 0.1 s while Redis is away
+            assert scheduler.tick().broker_failed
+        up[0] = True
+        assert not scheduler.tick().broker_failed
+    said = [r.getMessage() for r in caplog.records if r.name == "carenotes_server.scheduler"]
+    assert said == [
+        "the broker is unreachable; reminders are enqueued when it is back",
+        "the broker is reachable again",
+    ]
+    assert len(sent) == 1

@@ -302,12 +302,6 @@ class AccountsService:
         (one query for all of them; the streams of a morning peak ask together)."""
         return self._live.users_of(session_ids)
 
-    def session_is_live(self, caller: Caller) -> bool:
-        """Blocking: whether the caller's session still stands (not logged out, password
-        unchanged, user not deleted). Long-lived streams ask before each message."""
-        live = self._live_session(caller.session_id)
-        return live is not None and live.user_id == caller.user_id
-
     def _live_session(self, session_id: uuid.UUID) -> LiveSession | None:
         cached = self._sessions.get(session_id)
         if cached is not None:

@@ -11,6 +11,7 @@ returned none). A failed load fails every caller of that batch.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
@@ -51,7 +52,7 @@ class Gathered(Generic[K, V]):
     async def _flush(self) -> None:
         while self._waiting:
             await asyncio.sleep(GATHER_SECONDS)
-            keys = list(self._waiting)[: self._max_keys]
+            keys = list(itertools.islice(self._waiting, self._max_keys))
             futures = [self._waiting.pop(k) for k in keys]
             try:
                 found = await self._load_many(keys)

@@ -2,7 +2,7 @@
 of reminders sent after it, and whether the stream's session still stands.
 
 The queries themselves stay synchronous (`services/reminders/replay.py`,
-`AccountsService.session_is_live`): the workers and the tests call them too. This is
+`AccountsService.live_session_users`): the workers and the tests call them too. This is
 where the stream crosses onto the database pool, so that neither the follow protocol
 nor the servicer holds a `Database`.
 """
