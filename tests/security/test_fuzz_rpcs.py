@@ -43,6 +43,7 @@ UNDEFINED = {
 }
 FUZZ_CALLERS = (*CALLERS, "garbage_token", "wrong_key_token")
 SESSION_ENDING = {"Logout", "ChangePassword"}
+TEAM_CHANGING = {"SelectDoctor", "RemoveDoctor"}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -83,16 +84,35 @@ def _metadata(world: World, caller: str, garbage: str) -> tuple[tuple[str, str],
 
 
 def _restore_care_team(world: World, channel: grpc.Channel) -> None:
-    """A fuzzed SelectDoctor may have moved a patient: put both pairs back."""
-    stub_method = next(m for m in methods() if m.name == "SelectDoctor")
+    """A fuzzed SelectDoctor or RemoveDoctor may have changed a care team.
+
+    SelectDoctor adds to a team, so selecting the pair's doctor again is not enough:
+    a patient who joined the other pair's doctor would stay visible to that doctor.
+    Each patient's team is put back to exactly its pair's doctor.
+    """
+    by_name = {m.name: m for m in methods()}
     for pair, caller in ((world.own, "patient"), (world.stranger, "stranger_patient")):
-        outcome = call(
+        metadata = world.metadata(caller)
+        team = call(channel, by_name["ListCareTeam"], care_pb2.ListCareTeamRequest(), metadata)
+        assert team.code == grpc.StatusCode.OK, team
+        (response,) = team.responses
+        assert isinstance(response, care_pb2.ListCareTeamResponse)
+        for member in response.members:
+            if member.doctor.id != pair.doctor.id:
+                removed = call(
+                    channel,
+                    by_name["RemoveDoctor"],
+                    care_pb2.RemoveDoctorRequest(doctor_id=member.doctor.id),
+                    metadata,
+                )
+                assert removed.code == grpc.StatusCode.OK, removed
+        selected = call(
             channel,
-            stub_method,
+            by_name["SelectDoctor"],
             care_pb2.SelectDoctorRequest(doctor_id=pair.doctor.id),
-            world.metadata(caller),
+            metadata,
         )
-        assert outcome.code == grpc.StatusCode.OK, outcome
+        assert selected.code == grpc.StatusCode.OK, selected
 
 
 def _fuzz(world: World, method: MethodDescriptor, loop: asyncio.AbstractEventLoop) -> None:
@@ -131,7 +151,7 @@ def _fuzz(world: World, method: MethodDescriptor, loop: asyncio.AbstractEventLoo
         assert not found, f"{path_of(method)} as {caller} received {found}"
         if outcome.code == grpc.StatusCode.OK and method.name in SESSION_ENDING:
             asyncio.run_coroutine_threadsafe(world.relogin(caller), loop).result(timeout=30)
-        if outcome.code == grpc.StatusCode.OK and method.name == "SelectDoctor":
+        if outcome.code == grpc.StatusCode.OK and method.name in TEAM_CHANGING:
             _restore_care_team(world, channel)
 
     try:
@@ -194,6 +214,8 @@ def _raw_bytes(world: World, method: MethodDescriptor, loop: asyncio.AbstractEve
         assert code not in UNDEFINED, f"{path} as {caller}: {code} {details}"
         if code == grpc.StatusCode.OK and method.name in SESSION_ENDING:
             asyncio.run_coroutine_threadsafe(world.relogin(caller), loop).result(timeout=30)
+        if code == grpc.StatusCode.OK and method.name in TEAM_CHANGING:
+            _restore_care_team(world, channel)
 
     try:
         property_holds()
@@ -206,3 +228,33 @@ async def test_undecodable_requests_are_never_an_undefined_status(
     fuzz_world: World, method: MethodDescriptor
 ) -> None:
     await asyncio.to_thread(_raw_bytes, fuzz_world, method, asyncio.get_running_loop())
+
+
+def _join_and_restore(world: World) -> None:
+    by_name = {m.name: m for m in methods()}
+    channel = grpc.insecure_channel(world.h.target)
+    try:
+        joined = call(
+            channel,
+            by_name["SelectDoctor"],
+            care_pb2.SelectDoctorRequest(doctor_id=world.own.doctor.id),
+            world.metadata("stranger_patient"),
+        )
+        assert joined.code == grpc.StatusCode.OK, joined
+        _restore_care_team(world, channel)
+        listed = call(
+            channel,
+            by_name["ListPatients"],
+            care_pb2.ListPatientsRequest(),
+            world.metadata("doctor"),
+        )
+        assert listed.code == grpc.StatusCode.OK, listed
+        payload = b"".join(r.SerializeToString() for r in listed.responses)
+        assert not leaks(payload, world.forbidden_for("doctor"))
+    finally:
+        channel.close()
+
+
+async def test_a_fuzzed_team_change_is_undone_before_the_next_example(fuzz_world: World) -> None:
+    """A patient who joined the other pair's doctor is taken off that team again."""
+    await asyncio.to_thread(_join_and_restore, fuzz_world)
